@@ -1,0 +1,421 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { API, type EventName, type EventPayload, type Method, type Output, type ParsedInput } from '../../shared/api/contract';
+import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
+import type { Db } from '../store/db';
+import { ingestArtifact } from '../ingest/ingest';
+import { buildReportModel, renderMarkdown } from '../export/report';
+import { renderHtml } from '../export/html';
+import { correctedTime } from '../timeline/correct';
+import { ApiError } from './errors';
+import { readLines, timelineRange, timelineBuckets, relatedEvents, searchCase } from './queries';
+import { analyzeCase } from '../findings/analyze';
+import { PlaybookRegistry } from '../runner/registry';
+import { Runner, type RunnerOptions } from '../runner/runner';
+import { HostKeyPrompter, type HostKeyQuestion } from '../runner/hostkeys';
+import { listConfigHosts, resolveDestination } from '../ssh/config';
+
+type Handler<M extends Method> = (input: ParsedInput<M>) => Promise<Output<M>> | Output<M>;
+export type Handlers = { [M in Method]: Handler<M> };
+
+const s = (v: bigint | undefined): string | undefined => (v === undefined ? undefined : v.toString());
+const strip = <T extends object>(o: T): T => {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+};
+
+export { ApiError };
+
+export interface BackendOptions {
+  readonly db: Db;
+  /** Path of the database file (the SQL console opens it read-only). */
+  readonly dbFile?: string;
+  readonly playbookDir?: string;
+  /** SSH settings come from this home (defaults to the user's). */
+  readonly home?: string;
+  readonly author?: string;
+  /** Headless front ends (the CLI) answer host-key, passphrase and password questions themselves. */
+  readonly prompts?: {
+    readonly onUnknownHostKey?: (q: HostKeyQuestion) => Promise<boolean>;
+    readonly askPassphrase?: (keyPath: string) => Promise<string | undefined>;
+    readonly askPassword?: (prompt: string) => Promise<string | undefined>;
+  };
+  readonly onOutput?: RunnerOptions['onOutput'];
+  readonly onLog?: (line: string) => void;
+}
+
+/** The one implementation of the API contract. Transports (IPC, browser mode, CLI) only parse and forward. */
+export class Backend {
+  readonly store: Store;
+  readonly bus = new EventEmitter();
+  readonly playbooks: PlaybookRegistry;
+  readonly hostKeys: HostKeyPrompter;
+  readonly runner: Runner;
+  readonly handlers: Handlers;
+
+  constructor(readonly opts: BackendOptions) {
+    this.store = new Store(opts.db);
+    this.bus.setMaxListeners(100);
+    this.playbooks = new PlaybookRegistry(opts.playbookDir);
+    this.hostKeys = new HostKeyPrompter((p) => this.emit('hostkey.prompt', p));
+    this.runner = new Runner({
+      store: this.store,
+      playbooks: this.playbooks,
+      home: opts.home,
+      emit: (e, p) => this.emit(e, p),
+      onUnknownHostKey: opts.prompts?.onUnknownHostKey ?? ((info) => this.hostKeys.ask(info)),
+      askPassphrase: opts.prompts?.askPassphrase,
+      askPassword: opts.prompts?.askPassword,
+      onOutput: opts.onOutput,
+      onLog: opts.onLog,
+    });
+    this.handlers = this.makeHandlers();
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    this.bus.emit('event', event, payload);
+  }
+
+  onEvent(fn: (event: EventName, payload: unknown) => void): () => void {
+    this.bus.on('event', fn);
+    return () => this.bus.off('event', fn);
+  }
+
+  /** Validate the input with the contract's schema, run the handler, validate the output. */
+  async call(method: string, rawInput: unknown): Promise<unknown> {
+    if (!Object.hasOwn(API, method)) throw new ApiError(`unknown method ${JSON.stringify(method).slice(0, 80)}`, 'unknown-method');
+    const m = method as Method;
+    const parsed = API[m].input.safeParse(rawInput ?? {});
+    if (!parsed.success) throw new ApiError(`invalid input for ${m}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, 'invalid-input');
+    const handler = this.handlers[m] as (i: unknown) => Promise<unknown> | unknown;
+    const out = await handler(parsed.data);
+    return API[m].output.parse(out);
+  }
+
+  async dispose(): Promise<void> {
+    await this.runner.dispose();
+    this.bus.removeAllListeners();
+  }
+
+  // ---- mapping rows to the contract -----------------------------------------------------------
+  private caseOf(id: number) {
+    const c = this.store.listCases().find((x) => x.id === id);
+    if (!c) throw new ApiError(`case ${id} not found`, 'not-found');
+    return c;
+  }
+
+  private writableCase(id: number) {
+    const c = this.caseOf(id);
+    if (c.readOnly) throw new ApiError(`case ${c.name} is read-only (opened from the library)`, 'read-only');
+    return c;
+  }
+
+  hostOut(h: HostRow) {
+    return strip({
+      id: h.id,
+      name: h.name,
+      destination: h.destination,
+      hostname: h.hostname,
+      port: h.port,
+      user: h.user,
+      jumpChain: [...h.jumpChain],
+      hostKeyType: h.hostKeyType,
+      hostKeyFingerprint: h.hostKeyFingerprint,
+      clockOffsetNs: s(h.clockOffsetNs),
+      clockUncertaintyNs: s(h.clockUncertaintyNs),
+      clockMeasuredNs: s(h.clockMeasuredNs),
+      bootTimeNs: s(h.bootTimeNs),
+      clockAdjustNs: h.clockAdjustNs.toString(),
+    });
+  }
+
+  runOut(r: RunRow) {
+    return strip({ id: r.id, playbookId: r.playbookId, params: { ...r.params }, hostIds: [...r.hostIds], status: r.status, headless: r.headless, startedNs: r.startedNs.toString(), endedNs: s(r.endedNs) });
+  }
+
+  stepOut(st: StepRow) {
+    return strip({
+      id: st.id,
+      runId: st.runId,
+      hostId: st.hostId,
+      stepKey: st.stepKey,
+      title: st.title,
+      isRestore: st.isRestore,
+      intrusive: st.intrusive,
+      command: st.command,
+      display: st.display,
+      status: st.status,
+      exitCode: st.exitCode,
+      signal: st.signal,
+      timeoutMs: st.timeoutMs,
+      startedNs: s(st.startedNs),
+      endedNs: s(st.endedNs),
+      stuck: st.stuck,
+      error: st.error,
+    });
+  }
+
+  artifactOut(a: ArtifactRow) {
+    return strip({
+      id: a.id,
+      hostId: a.hostId,
+      stepId: a.stepId,
+      name: a.name,
+      stream: a.stream,
+      kind: a.kind,
+      source: a.source,
+      argv: typeof a.argv === 'string' ? a.argv : a.argv === undefined ? undefined : [...(a.argv as readonly string[])],
+      exitCode: a.exitCode,
+      startedNs: s(a.startedNs),
+      endedNs: s(a.endedNs),
+      clockOffsetNs: s(a.clockOffsetNs),
+      bootTimeNs: s(a.bootTimeNs),
+      size: a.size,
+      sha256: a.sha256,
+      complete: a.complete,
+      isText: a.isText,
+      invalidUtf8: a.invalidUtf8,
+      lineCount: a.lineCount,
+      parseStatus: a.parseStatus,
+      parseWarnings: [...a.parseWarnings],
+      eventCount: a.eventCount,
+    });
+  }
+
+  eventOut(e: EventRow, hosts: ReadonlyMap<number, HostRow>) {
+    const host = e.hostId !== undefined ? hosts.get(e.hostId) : undefined;
+    return strip({
+      id: e.id,
+      artifactId: e.artifactId,
+      hostId: e.hostId,
+      kind: e.kind,
+      tsNs: s(e.tsNs),
+      correctedNs: s(correctedTime(e, host)),
+      tsRaw: e.tsRaw,
+      clock: e.clock,
+      durationNs: s(e.durationNs),
+      line: e.line,
+      endLine: e.endLine,
+      pid: e.pid,
+      level: e.level,
+      text: e.text,
+      data: { ...e.data },
+    });
+  }
+
+  findingOut(f: FindingRow) {
+    return strip({ id: f.id, rule: f.rule, title: f.title, severity: f.severity, explanation: f.explanation, next: f.next, hostId: f.hostId, firstNs: s(f.firstNs), lastNs: s(f.lastNs), evidence: [...f.evidence] });
+  }
+
+  annotationOut(a: AnnotationRow) {
+    return strip({
+      id: a.id,
+      target: a.target,
+      eventId: a.eventId,
+      artifactId: a.artifactId,
+      line: a.line,
+      startNs: s(a.startNs),
+      endNs: s(a.endNs),
+      body: a.body,
+      marker: a.marker,
+      starred: a.starred,
+      author: a.author,
+      createdNs: a.createdNs.toString(),
+      updatedNs: a.updatedNs.toString(),
+      history: a.history.map((h) => strip({ body: h.body, marker: h.marker, starred: h.starred, editedNs: h.editedNs.toString() })),
+    });
+  }
+
+  caseSummaryOut(c: ReturnType<Store['listCases']>[number]) {
+    return strip({ id: c.id, name: c.name, title: c.title, createdNs: c.createdNs.toString(), readOnly: c.readOnly, hostCount: c.hostCount, artifactCount: c.artifactCount, eventCount: c.eventCount, findingCount: c.findingCount, lastNs: s(c.lastNs) });
+  }
+
+  hostMap(caseId: number): Map<number, HostRow> {
+    return new Map(this.store.listHosts(caseId).map((h) => [h.id, h]));
+  }
+
+  /** Run the findings rules over a case and store the result. */
+  analyze(caseId: number): FindingRow[] {
+    const findings = analyzeCase(this.store, caseId);
+    this.store.replaceFindings(caseId, findings);
+    return this.store.listFindings(caseId);
+  }
+
+  importArtifact(caseId: number, name: string, bytes: Uint8Array, opts: { kind?: string; hostName?: string; bootTimeNs?: bigint } = {}): ArtifactRow {
+    const host = opts.hostName ? this.store.upsertHost(caseId, { name: opts.hostName, destination: '' }) : undefined;
+    const id = this.store.putArtifact({ caseId, hostId: host?.id, name, kind: opts.kind ?? 'auto', source: 'import', bootTimeNs: opts.bootTimeNs }, bytes);
+    ingestArtifact(this.store, id, { kind: opts.kind ?? 'auto', bootTimeNs: opts.bootTimeNs, onProgress: (done, total) => this.emit('ingest.progress', { caseId, artifactId: id, done, total }) });
+    this.analyze(caseId);
+    this.emit('case.updated', { caseId });
+    return this.store.getArtifact(id)!;
+  }
+
+  private makeHandlers(): Handlers {
+    const store = this.store;
+    return {
+      'cases.list': () => store.listCases().map((c) => this.caseSummaryOut(c)),
+      'cases.create': ({ name, title }) => {
+        if (store.findCase(name)) throw new ApiError(`a case named ${JSON.stringify(name)} already exists`, 'exists');
+        const c = store.createCase(name, title ?? name);
+        return this.caseSummaryOut(this.caseOf(c.id));
+      },
+      'cases.get': ({ caseId }) => {
+        const c = this.caseOf(caseId);
+        return {
+          case: this.caseSummaryOut(c),
+          hosts: store.listHosts(caseId).map((h) => this.hostOut(h)),
+          runs: store.listRuns(caseId).map((r) => this.runOut(r)),
+          steps: store.listSteps(caseId).map((x) => this.stepOut(x)),
+          artifacts: store.listArtifacts(caseId).map((a) => this.artifactOut(a)),
+          findings: store.listFindings(caseId).map((f) => this.findingOut(f)),
+          annotations: store.listAnnotations(caseId).map((a) => this.annotationOut(a)),
+        };
+      },
+      'hosts.add': ({ caseId, destination, name }) => {
+        this.writableCase(caseId);
+        let resolved;
+        try {
+          resolved = resolveDestination(destination, { home: this.opts.home });
+        } catch (e) {
+          throw new ApiError(`cannot resolve ${JSON.stringify(destination)}: ${(e as Error).message}`);
+        }
+        const h = store.upsertHost(caseId, { name: name ?? destination, destination, hostname: resolved.hostName, port: resolved.port, user: resolved.user, jumpChain: resolved.proxyJump.map((j) => j.alias) });
+        return this.hostOut(h);
+      },
+      'hosts.listConfig': () =>
+        listConfigHosts({ home: this.opts.home }).map((h) =>
+          strip({ alias: h.alias, hostname: h.resolved?.hostName ?? h.alias, user: h.resolved?.user, port: h.resolved?.port, proxyJump: (h.resolved?.proxyJump ?? []).map((j) => j.alias) }),
+        ),
+      'hosts.test': async ({ caseId, hostId }) => {
+        this.writableCase(caseId);
+        const h = store.getHost(hostId);
+        if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
+        await this.runner.testHost(h);
+        return this.hostOut(store.getHost(hostId)!);
+      },
+      'hosts.setClockAdjust': ({ caseId, hostId, adjustNs }) => {
+        const h = store.getHost(hostId);
+        if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
+        store.setClockAdjust(hostId, BigInt(adjustNs));
+        this.emit('case.updated', { caseId });
+        return this.hostOut(store.getHost(hostId)!);
+      },
+      'hostkeys.decide': ({ promptId, accept }) => ({ ok: this.hostKeys.decide(promptId, accept) }),
+      'playbooks.list': () => this.playbooks.list(),
+      'playbooks.get': ({ id }) => this.playbooks.get(id),
+      'playbooks.validate': ({ yaml }) => this.playbooks.validate(yaml),
+      'playbooks.plan': ({ id, params }) => this.playbooks.plan(id, params),
+      'runs.start': async ({ caseId, playbookId, hostIds, params, autoConfirm }) => {
+        this.writableCase(caseId);
+        const runId = await this.runner.start({ caseId, playbookId, hostIds, params, autoConfirm: autoConfirm ?? false, headless: false });
+        return { runId };
+      },
+      'runs.confirm': ({ runId, stepKey, accept, editedCommand }) => ({ ok: this.runner.confirm(runId, stepKey, accept, editedCommand) }),
+      'runs.cancel': ({ runId }) => ({ ok: this.runner.cancel(runId) }),
+      'runs.state': ({ runId }) => {
+        const st = this.runner.state(runId);
+        const run = store.getRun(runId);
+        if (!run) throw new ApiError(`run ${runId} not found`, 'not-found');
+        return {
+          run: this.runOut(run),
+          steps: store.listSteps(run.caseId, runId).map((x) => this.stepOut(x)),
+          awaiting: st?.awaiting ?? [],
+          plan: st?.plan ?? [],
+          findings: store.listFindings(run.caseId).map((f) => this.findingOut(f)),
+          done: run.endedNs !== undefined,
+        };
+      },
+      'exec.run': async ({ caseId, hostId, argv, timeoutMs, kind }) => {
+        this.writableCase(caseId);
+        const h = store.getHost(hostId);
+        if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
+        const stepId = await this.runner.execAdhoc({ caseId, host: h, argv, timeoutMs: timeoutMs ?? 30_000, kind: kind ?? 'auto', wait: false });
+        return { stepId };
+      },
+      'artifacts.read': ({ artifactId, fromLine, maxLines }) => {
+        const a = store.getArtifact(artifactId);
+        if (!a) throw new ApiError(`artifact ${artifactId} not found`, 'not-found');
+        return { artifact: this.artifactOut(a), ...readLines(store, a, fromLine, maxLines) };
+      },
+      'artifacts.import': ({ caseId, name, base64, kind, hostName }) => {
+        this.writableCase(caseId);
+        const bytes = Buffer.from(base64, 'base64');
+        return this.artifactOut(this.importArtifact(caseId, name, bytes, { kind, hostName }));
+      },
+      'events.list': ({ caseId, artifactId, hostIds, kinds, fromNs, toNs, limit, offset, ids }) => {
+        const hosts = this.hostMap(caseId);
+        return store.listEvents(caseId, { artifactId, hostIds, kinds, fromNs: fromNs === undefined ? undefined : BigInt(fromNs), toNs: toNs === undefined ? undefined : BigInt(toNs), limit, offset, ids }).map((e) => this.eventOut(e, hosts));
+      },
+      'timeline.range': ({ caseId, corrected }) => timelineRange(store, caseId, corrected),
+      'timeline.buckets': ({ caseId, startNs, endNs, buckets, corrected }) => timelineBuckets(store, caseId, BigInt(startNs), BigInt(endNs), buckets, corrected),
+      'timeline.related': ({ caseId, eventId }) => relatedEvents(store, caseId, eventId),
+      'annotations.add': (a) => {
+        this.writableCase(a.caseId);
+        if (a.target === 'event' && a.eventId === undefined) throw new ApiError('an event annotation needs eventId');
+        if (a.target === 'artifact-line' && (a.artifactId === undefined || a.line === undefined)) throw new ApiError('an artifact-line annotation needs artifactId and line');
+        if (a.target === 'range' && (a.startNs === undefined || a.endNs === undefined)) throw new ApiError('a range annotation needs startNs and endNs');
+        const row = store.addAnnotation({
+          caseId: a.caseId,
+          target: a.target,
+          eventId: a.eventId,
+          artifactId: a.artifactId,
+          line: a.line,
+          startNs: a.startNs === undefined ? undefined : BigInt(a.startNs),
+          endNs: a.endNs === undefined ? undefined : BigInt(a.endNs),
+          body: a.body,
+          marker: a.marker,
+          starred: a.starred,
+          author: this.opts.author,
+        });
+        this.emit('case.updated', { caseId: a.caseId });
+        return this.annotationOut(row);
+      },
+      'annotations.update': ({ caseId, id, body, marker, starred }) => {
+        this.writableCase(caseId);
+        const cur = store.getAnnotation(id);
+        if (!cur || cur.caseId !== caseId) throw new ApiError(`annotation ${id} is not in case ${caseId}`, 'not-found');
+        const row = store.updateAnnotation(id, { body, marker, starred });
+        this.emit('case.updated', { caseId });
+        return this.annotationOut(row);
+      },
+      'findings.analyze': ({ caseId }) => this.analyze(caseId).map((f) => this.findingOut(f)),
+      search: (q) => searchCase(store, q),
+      'sql.query': ({ caseId, sql }) => this.sqlQuery(caseId, sql),
+      'export.report': ({ caseId, format }) => {
+        const c = this.caseOf(caseId);
+        const model = buildReportModel(store, caseId);
+        const safe = c.name.replace(/[^\w.-]+/g, '_');
+        return format === 'md' ? { content: renderMarkdown(model), fileName: `${safe}.md` } : { content: renderHtml(model, store), fileName: `${safe}.html` };
+      },
+    };
+  }
+
+  private sqlQuery(caseId: number, sql: string) {
+    this.caseOf(caseId);
+    if (!this.opts.dbFile) throw new ApiError('the SQL console needs a file-backed store');
+    // A separate read-only connection: even a statement that slips past the check cannot write.
+    const ro = new Database(this.opts.dbFile, { readonly: true, fileMustExist: true });
+    try {
+      ro.pragma('query_only = ON');
+      const stmt = ro.prepare(sql);
+      if (!stmt.readonly || !stmt.reader) throw new ApiError('only read-only SELECT statements are allowed in the console', 'read-only');
+      const columns = stmt.columns().map((c) => c.name);
+      const rows: unknown[][] = [];
+      let truncated = false;
+      for (const r of stmt.raw(true).iterate() as IterableIterator<unknown[]>) {
+        if (rows.length >= 1000) {
+          truncated = true;
+          break;
+        }
+        rows.push(r.map((v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v)));
+      }
+      return { columns, rows, truncated };
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(`SQL error: ${(e as Error).message}`, 'sql');
+    } finally {
+      ro.close();
+    }
+  }
+}
+

@@ -1,0 +1,524 @@
+import { parseArgs } from 'node:util';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline/promises';
+import { openDb, openStoreDir, dataDir } from '../store/db';
+import { Backend } from '../api/backend';
+import { startServer } from '../server/server';
+import { parseIso, toIso } from '../../shared/model/time';
+import type { ParsedEvent } from '../../shared/model/event';
+import { createTextParser } from '../../shared/parsers';
+import type { ArtifactKind } from '../../shared/parsers/types';
+import { detectKind, isArtifactKind, sniffBinaryKind } from '../ingest/ingest';
+import { decodeCaptureFile, captureStats } from './capture';
+import { parseDurationMs } from '../../shared/playbook/duration';
+import { exportBundle, importBundle } from '../export/bundle';
+import { toJson } from '../store/store';
+
+const USAGE = `casefile — investigate Linux and NFS incidents
+
+Usage:
+  casefile parse FILE [--kind auto|dmesg|strace|proc-stack|proc-locks|ps|mountstats|pcap|...] [--boot-time ISO]
+  casefile analyze FILE... [--format json|text] [--boot-time ISO]
+  casefile stats FILE                      service response time per RPC procedure / NFSv4 op (like tshark -z rpc,srt)
+  casefile run PLAYBOOK --host DEST [--host DEST]... [--param k=v]... [--case NAME] [--yes] [--accept-host-key SHA256:...]
+  casefile exec --host DEST [--case NAME] [--timeout 30s] [--kind K] -- CMD ARG...
+  casefile import CASE FILE... [--kind K] [--host NAME] [--boot-time ISO]
+  casefile export CASE --format md|html|bundle -o FILE [--redact]
+  casefile cases
+  casefile serve [--port N] [--open]
+
+DEST is as in OpenSSH: an alias from ~/.ssh/config, or [user@]host[:port].
+Data directory: --data-dir DIR, or CASEFILE_HOME (default: ${dataDir()}).
+`;
+
+class UsageError extends Error {}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function out(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+function err(s: string): void {
+  process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'parse':
+        return await cmdParse(rest);
+      case 'analyze':
+        return await cmdAnalyze(rest);
+      case 'stats':
+        return await cmdStats(rest);
+      case 'run':
+        return await cmdRun(rest);
+      case 'exec':
+        return await cmdExec(rest);
+      case 'import':
+        return await cmdImport(rest);
+      case 'export':
+        return await cmdExport(rest);
+      case 'cases':
+        return cmdCases(rest);
+      case 'serve':
+        return await cmdServe(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        err(`casefile: unknown command ${JSON.stringify(cmd)}\n`);
+        err(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`casefile ${cmd}: ${e.message}`);
+      return 2;
+    }
+    err(`casefile ${cmd}: ${(e as Error).message}`);
+    if (process.env.CASEFILE_DEBUG) err((e as Error).stack ?? '');
+    return 1;
+  }
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: readonly string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args: [...args], options: { ...options, 'data-dir': { type: 'string' } }, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function openStore(values: { 'data-dir'?: string | undefined }) {
+  const dir = dataDir(values['data-dir']);
+  const db = openStoreDir(dir);
+  return { db, file: join(dir, 'casefile.db') };
+}
+
+function bootTime(v: string | undefined): bigint | undefined {
+  if (v === undefined) return undefined;
+  const t = parseIso(v);
+  if (t === undefined) throw new UsageError(`--boot-time ${JSON.stringify(v)} is not an ISO 8601 instant (e.g. 2026-11-21T09:00:00.123456Z)`);
+  return t;
+}
+
+/** One JSON object per line. Captures: one line per RPC call in the shape DESIGN.md fixes. */
+export function eventJson(e: ParsedEvent): Record<string, unknown> {
+  if (e.kind === 'rpc') {
+    const d = e.data as Record<string, unknown>;
+    const o: Record<string, unknown> = {
+      kind: 'rpc',
+      ts: e.ts === undefined ? undefined : toIso(e.ts, 9),
+      xid: d.xid,
+      program: d.program,
+      version: d.version,
+      procedure: d.procedure,
+      ops: d.ops ?? [],
+      status: d.status,
+      latency_ms: d.latencyMs,
+      client: d.client,
+      server: d.server,
+      frame: e.line,
+    };
+    if (d.noReply) o.no_reply = true;
+    if (d.orphanReply) o.orphan_reply = true;
+    if (d.opStatuses) o.op_statuses = d.opStatuses;
+    if (d.detail) o.detail = d.detail;
+    return o;
+  }
+  return {
+    kind: e.kind,
+    ts: e.ts === undefined ? undefined : toIso(e.ts, 9),
+    ts_raw: e.tsRaw,
+    clock: e.clock,
+    duration_ms: e.durationNs === undefined ? undefined : Number(e.durationNs) / 1e6,
+    line: e.line,
+    end_line: e.endLine,
+    pid: e.pid,
+    level: e.level,
+    text: e.text,
+    data: e.data,
+  };
+}
+
+function readHead(file: string, n: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(n);
+    const got = readSync(fd, b, 0, n, 0);
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function cmdParse(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { kind: { type: 'string' }, 'boot-time': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('parse takes exactly one FILE');
+  const file = positionals[0]!;
+  if (!existsSync(file)) throw new Error(`${file}: no such file`);
+  const kindArg = values.kind ?? 'auto';
+  if (kindArg !== 'auto' && !isArtifactKind(kindArg)) throw new UsageError(`unknown --kind ${kindArg}`);
+  const kind: ArtifactKind = kindArg === 'auto' ? detectKind(readHead(file, 256 * 1024)) : kindArg;
+  const print = (e: ParsedEvent) => out(toJson(eventJson(e)));
+  if (kind === 'pcap') {
+    const summary = await decodeCaptureFile(file, print);
+    for (const w of summary.warnings) err(`casefile parse: warning: ${w}`);
+    return 0;
+  }
+  if (kind === 'binary') throw new Error(`${file}: binary content that is not a capture; nothing to parse (use --kind to force a parser)`);
+  if (kind === 'text') err(`casefile parse: ${basename(file)}: no parser recognises this content; printing nothing (use --kind)`);
+  const parser = createTextParser(kind, { bootTimeNs: bootTime(values['boot-time']) }, print);
+  if (!parser) return 0;
+  await streamLines(file, (line, n) => parser.line(line, n));
+  parser.end();
+  return 0;
+}
+
+async function streamLines(file: string, onLine: (line: string, lineNo: number) => void): Promise<void> {
+  const { createReadStream } = await import('node:fs');
+  const dec = new TextDecoder('utf-8', { fatal: false });
+  let carry = '';
+  let n = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const text = carry + dec.decode(chunk as Buffer, { stream: true });
+    const parts = text.split('\n');
+    carry = parts.pop() ?? '';
+    for (const p of parts) onLine(p.endsWith('\r') ? p.slice(0, -1) : p, ++n);
+  }
+  const tail = carry + dec.decode();
+  if (tail.length) onLine(tail.endsWith('\r') ? tail.slice(0, -1) : tail, ++n);
+}
+
+/** An ad-hoc in-memory case: import the files, run the rules, print the findings. */
+async function cmdAnalyze(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' }, 'boot-time': { type: 'string' }, host: { type: 'string', multiple: true } });
+  if (positionals.length === 0) throw new UsageError('analyze needs at least one FILE');
+  const format = values.format ?? 'text';
+  if (format !== 'json' && format !== 'text') throw new UsageError('--format is json or text');
+  const db = openDb(':memory:');
+  const backend = new Backend({ db });
+  try {
+    const c = backend.store.createCase('analyze');
+    const boot = bootTime(values['boot-time']);
+    positionals.forEach((file, i) => {
+      if (!existsSync(file)) throw new Error(`${file}: no such file`);
+      // --host A --host B names the host of each file in order (for cross-host rules); default: one host per file name prefix.
+      const hostName = values.host?.[i];
+      backend.importArtifact(c.id, basename(file), readFileSync(file), { hostName, bootTimeNs: boot });
+    });
+    const findings = backend.analyze(c.id);
+    const arr = findings.map((f) => ({ rule: f.rule, title: f.title, severity: f.severity, explanation: f.explanation, next: f.next, evidence: f.evidence }));
+    if (format === 'json') out(toJson(arr));
+    else if (arr.length === 0) out('No findings.');
+    else
+      for (const f of arr) {
+        out(`[${f.severity}] ${f.rule}: ${f.title}`);
+        for (const e of f.evidence.slice(0, 5)) out(`    ${typeof e === 'object' && e && 'summary' in e ? String((e as { summary: unknown }).summary) : JSON.stringify(e)}`);
+      }
+    const partial = backend.store.listArtifacts(c.id).filter((a) => a.parseStatus === 'partial' || a.parseStatus === 'failed');
+    for (const a of partial) err(`casefile analyze: ${a.name}: ${a.parseStatus}: ${a.parseWarnings.join('; ')}`);
+    return 0;
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}
+
+async function cmdStats(args: readonly string[]): Promise<number> {
+  const { positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError('stats takes exactly one capture FILE');
+  const file = positionals[0]!;
+  if (!existsSync(file)) throw new Error(`${file}: no such file`);
+  const head = readHead(file, 4096);
+  if (!sniffBinaryKind(head)) throw new Error(`${file}: not a pcap/pcapng capture (detected by content)`);
+  out(await captureStats(file));
+  return 0;
+}
+
+/** Host-key decisions on the terminal: show the fingerprint, ask; refuse when there is no terminal. */
+function cliHostKeyDecider(acceptFingerprints: readonly string[]) {
+  return async (q: { host: string; port: number; keyType: string; fingerprint: string; knownTypes?: readonly string[] }): Promise<boolean> => {
+    if (acceptFingerprints.includes(q.fingerprint)) {
+      err(`casefile: accepting ${q.keyType} key ${q.fingerprint} for ${q.host}:${q.port} (--accept-host-key); recorded in known_hosts`);
+      return true;
+    }
+    const what = q.knownTypes?.length ? `a NEW ${q.keyType} key (known_hosts has ${q.knownTypes.join(', ')} for this host)` : `an unknown ${q.keyType} key`;
+    if (!process.stdin.isTTY) {
+      err(`casefile: ${q.host}:${q.port} presented ${what} with fingerprint ${q.fingerprint}.\n  Not accepted: verify it out of band, then re-run with --accept-host-key ${q.fingerprint}`);
+      return false;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const a = await rl.question(`The authenticity of host ${q.host}:${q.port} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint} (${what}).\nAccept and record it in known_hosts? (yes/no) `);
+      return a.trim().toLowerCase() === 'yes';
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+async function askOnTty(prompt: string): Promise<string | undefined> {
+  if (!process.stdin.isTTY) return undefined;
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    // Do not echo secrets.
+    const w = (rl as unknown as { _writeToOutput?: (s: string) => void });
+    w._writeToOutput = () => {};
+    process.stderr.write(prompt);
+    const a = await rl.question('');
+    process.stderr.write('\n');
+    return a;
+  } finally {
+    rl.close();
+  }
+}
+
+function makeBackend(values: { 'data-dir'?: string | undefined }, accept: readonly string[] = []) {
+  const { db, file } = openStore(values);
+  // Headless: host keys, passphrases and passwords are asked on the terminal (never stored).
+  const backend = new Backend({
+    db,
+    dbFile: file,
+    playbookDir: join(repoRoot, 'playbooks'),
+    prompts: {
+      onUnknownHostKey: cliHostKeyDecider(accept),
+      askPassphrase: (k) => askOnTty(`Enter passphrase for key '${k}': `),
+      askPassword: (p) => askOnTty(p),
+    },
+    onLog: (l) => err(`casefile: ${l}`),
+  });
+  return { backend, db };
+}
+
+function hostNameFor(dest: string): string {
+  return dest;
+}
+
+async function cmdRun(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    host: { type: 'string', multiple: true },
+    param: { type: 'string', multiple: true },
+    case: { type: 'string' },
+    yes: { type: 'boolean' },
+    'accept-host-key': { type: 'string', multiple: true },
+  });
+  if (positionals.length !== 1) throw new UsageError('run takes exactly one PLAYBOOK');
+  if (!values.host?.length) throw new UsageError('run needs --host DEST (repeat for several hosts)');
+  const params: Record<string, string> = {};
+  for (const p of values.param ?? []) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`--param ${JSON.stringify(p)}: expected name=value`);
+    params[p.slice(0, i)] = p.slice(i + 1);
+  }
+  const { backend, db } = makeBackend(values, values['accept-host-key'] ?? []);
+  try {
+    const caseName = values.case ?? `${positionals[0]}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+    const c = backend.store.ensureCase(caseName);
+    const hosts = values.host.map((d) => backend.store.upsertHost(c.id, { name: hostNameFor(d), destination: d }));
+    // Fill in the resolved address for the report.
+    for (const h of hosts) {
+      try {
+        await backend.call('hosts.add', { caseId: c.id, destination: h.destination, name: h.name });
+      } catch (e) {
+        err(`casefile run: ${h.name}: ${(e as Error).message}`);
+        return 1;
+      }
+    }
+    const runner = backend.runner;
+    const lines = new Map<string, string>();
+    runner.setOutputSink((o) => {
+      if (!process.env.CASEFILE_QUIET) {
+        const key = `${o.host}/${o.stepKey}/${o.stream}`;
+        const text = (lines.get(key) ?? '') + o.chunk.toString('utf8');
+        const parts = text.split('\n');
+        lines.set(key, parts.pop() ?? '');
+        for (const l of parts) process.stderr.write(`  ${o.host} ${o.stream === 'stderr' ? '!' : '|'} ${l}\n`);
+      }
+    });
+    const runId = await runner.start({ caseId: c.id, playbookId: positionals[0]!, hostIds: hosts.map((h) => h.id), params, autoConfirm: values.yes ?? false, headless: true });
+    err(`casefile: run ${runId} of ${positionals[0]} in case ${c.name} on ${hosts.map((h) => h.name).join(', ')}`);
+    // Headless without --yes: intrusive steps are asked on the terminal, or skipped with a note.
+    const shown = new Set<string>();
+    const poll = setInterval(() => {
+      const st = runner.state(runId);
+      const run = runner.runState(runId);
+      if (!st || !run) return;
+      for (const s of run.steps) {
+        for (const h of s.hosts) {
+          const key = `${s.id}/${h.host}/${h.status}`;
+          if (shown.has(key) || h.status === 'pending') continue;
+          shown.add(key);
+          const step = run.playbook.steps.find((x) => x.id === s.id)!;
+          if (h.status === 'running') err(`▶ ${step.title} [${h.host}]\n    $ ${h.command?.display ?? ''}`);
+          else if (h.status !== 'awaiting-confirmation') err(`  ${h.status === 'ok' ? '✓' : '✗'} ${step.title} [${h.host}]: ${h.status}${h.reason ? ` (${h.reason})` : ''}`);
+        }
+      }
+      for (const a of st.awaiting) {
+        const key = `confirm/${a.stepKey}`;
+        if (shown.has(key)) continue;
+        shown.add(key);
+        void (async () => {
+          let ok = false;
+          if (process.stdin.isTTY) {
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            const ans = await rl.question(`Intrusive step "${a.title}" will run:\n  ${a.display}\nRun it? (yes/no) `);
+            rl.close();
+            ok = ans.trim().toLowerCase() === 'yes';
+          } else err(`  skipping intrusive step "${a.title}": not confirmed (use --yes to run intrusive steps headless)`);
+          runner.confirm(runId, a.stepKey, ok);
+        })();
+      }
+    }, 50);
+    const onSig = () => {
+      err('casefile: cancelling (restore steps still run)…');
+      runner.cancel(runId);
+    };
+    process.once('SIGINT', onSig);
+    await runner.wait(runId);
+    clearInterval(poll);
+    process.off('SIGINT', onSig);
+    const run = backend.store.getRun(runId)!;
+    const findings = backend.store.listFindings(c.id);
+    err(`casefile: run ${runId} ${run.status}; ${findings.length} finding(s)`);
+    for (const f of findings) err(`  [${f.severity}] ${f.rule}: ${f.title}`);
+    const state = runner.runState(runId);
+    if (state?.suggestedPlaybook) err(`  suggested next playbook: ${state.suggestedPlaybook}`);
+    out(toJson({ case: c.name, run: runId, status: run.status, findings: findings.map((f) => ({ rule: f.rule, title: f.title, severity: f.severity })) }));
+    return run.status === 'done' ? 0 : 1;
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}
+
+async function cmdExec(args: readonly string[]): Promise<number> {
+  const dd = args.indexOf('--');
+  if (dd === -1 || dd === args.length - 1) throw new UsageError('exec needs -- CMD ARG... after its options');
+  const { values, positionals } = parse(args.slice(0, dd), { host: { type: 'string' }, case: { type: 'string' }, timeout: { type: 'string' }, kind: { type: 'string' }, 'accept-host-key': { type: 'string', multiple: true } }, false);
+  void positionals;
+  if (!values.host) throw new UsageError('exec needs --host DEST');
+  const timeoutMs = values.timeout === undefined ? 30_000 : parseDurationMs(values.timeout);
+  if (timeoutMs === undefined) throw new UsageError(`--timeout ${JSON.stringify(values.timeout)}: expected a duration like 30s, 500ms, 2m`);
+  const argv = args.slice(dd + 1);
+  const { backend, db } = makeBackend(values, values['accept-host-key'] ?? []);
+  try {
+    const c = backend.store.ensureCase(values.case ?? 'adhoc');
+    await backend.call('hosts.add', { caseId: c.id, destination: values.host, name: values.host });
+    const host = backend.store.listHosts(c.id).find((h) => h.name === values.host)!;
+    backend.runner.setOutputSink((o) => void (o.stream === 'stdout' ? process.stdout : process.stderr).write(o.chunk));
+    const stepId = await backend.runner.execAdhoc({ caseId: c.id, host, argv, timeoutMs, kind: values.kind ?? 'auto', wait: true });
+    const st = backend.store.getStep(stepId)!;
+    err(`casefile: step ${stepId} in case ${c.name}: ${st.status}${st.exitCode !== undefined ? `, exit ${st.exitCode}` : ''}${st.error ? ` (${st.error})` : ''}`);
+    if (st.stuck) err(`casefile: the command was stuck: ${JSON.stringify(st.stuck)}`);
+    return st.status === 'ok' ? 0 : st.exitCode !== undefined && st.exitCode > 0 && st.exitCode < 126 ? st.exitCode : 1;
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}
+
+async function cmdImport(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { kind: { type: 'string' }, host: { type: 'string' }, 'boot-time': { type: 'string' } });
+  if (positionals.length < 2) throw new UsageError('import needs CASE and at least one FILE');
+  const [caseName, ...files] = positionals as [string, ...string[]];
+  const { db, file } = openStore(values);
+  const backend = new Backend({ db, dbFile: file });
+  try {
+    if (files.length === 1 && files[0]!.endsWith('.casefile')) {
+      const r = importBundle(backend.store, files[0]!, caseName);
+      out(`imported bundle as case ${r.name} (${r.artifacts} artifacts, ${r.events} events; integrity verified)`);
+      return 0;
+    }
+    const c = backend.store.ensureCase(caseName);
+    for (const f of files) {
+      if (!existsSync(f)) throw new Error(`${f}: no such file`);
+      const a = backend.importArtifact(c.id, basename(f), readFileSync(f), { kind: values.kind, hostName: values.host, bootTimeNs: bootTime(values['boot-time']) });
+      out(`${f}: ${a.kind}, ${a.eventCount} events, ${a.parseStatus}${a.parseWarnings.length ? ` (${a.parseWarnings.slice(0, 3).join('; ')})` : ''}`);
+    }
+    return 0;
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}
+
+async function cmdExport(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' }, o: { type: 'string', short: 'o' }, output: { type: 'string' }, redact: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('export takes exactly one CASE');
+  const format = values.format ?? 'md';
+  const dest = values.o ?? values.output;
+  if (!['md', 'html', 'bundle'].includes(format)) throw new UsageError('--format is md, html or bundle');
+  const { db, file } = openStore(values);
+  const backend = new Backend({ db, dbFile: file });
+  try {
+    const c = backend.store.findCase(positionals[0]!);
+    if (!c) throw new Error(`no case ${JSON.stringify(positionals[0])} in ${dataDir(values['data-dir'])} (see: casefile cases)`);
+    if (format === 'bundle') {
+      if (!dest) throw new UsageError('a bundle needs -o FILE.casefile');
+      const r = exportBundle(backend.store, c.id, dest, { redact: values.redact ?? false });
+      err(`casefile: wrote ${dest} (${r.bytes} bytes, sha256 ${r.sha256})`);
+      return 0;
+    }
+    const r = (await backend.call('export.report', { caseId: c.id, format })) as { content: string };
+    if (dest) writeFileSync(dest, r.content);
+    else out(r.content);
+    return 0;
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}
+
+function cmdCases(args: readonly string[]): number {
+  const { values } = parse(args, { format: { type: 'string' } });
+  const { db } = openStore(values);
+  try {
+    const backend = new Backend({ db });
+    const cases = backend.store.listCases();
+    if (values.format === 'json') out(toJson(cases));
+    else if (cases.length === 0) out('No cases yet.');
+    else for (const c of cases) out(`${c.name}\t${toIso(c.createdNs, 0)}\t${c.hostCount} hosts\t${c.artifactCount} artifacts\t${c.eventCount} events\t${c.findingCount} findings${c.readOnly ? '\tread-only' : ''}`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function cmdServe(args: readonly string[]): Promise<number> {
+  const { values } = parse(args, { port: { type: 'string' }, open: { type: 'boolean' }, 'static-dir': { type: 'string' } });
+  const { db, file } = openStore(values);
+  const backend = new Backend({ db, dbFile: file, playbookDir: join(repoRoot, 'playbooks') });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
+  const server = await startServer({ backend, port, staticDir: values['static-dir'] ?? join(repoRoot, 'dist', 'renderer') });
+  out(`Casefile browser mode: ${server.url}`);
+  err(`  data: ${file}\n  bound to 127.0.0.1 only; the token in the URL is required for every API call. Ctrl-C to stop.`);
+  if (values.open) {
+    const { spawn } = await import('node:child_process');
+    for (const b of ['xdg-open', 'open']) {
+      try {
+        spawn(b, [server.url], { stdio: 'ignore', detached: true }).on('error', () => {}).unref();
+        break;
+      } catch {
+        // try the next opener
+      }
+    }
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  await backend.dispose();
+  db.close();
+  return 0;
+}

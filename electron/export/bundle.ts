@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { openDb } from '../store/db';
+import type { Store } from '../store/store';
+import { MIGRATIONS } from '../store/migrations';
+import { Redactor } from './redact';
+
+/**
+ * A `.casefile` bundle is one SQLite file in the store's own schema holding exactly one case (its hosts,
+ * runs, steps, artifacts with their bytes, events, findings, annotations) plus a `bundle_manifest` table
+ * with the sha256 of every artifact. Import checks the SQLite integrity, the schema version and every
+ * artifact hash before anything is copied, then copies the case in one transaction: a bad bundle changes
+ * nothing.
+ */
+
+/** Tables of a case, parent before child, with the columns that point at other tables. */
+const TABLES: readonly { name: string; fks: Readonly<Record<string, string>> }[] = [
+  { name: 'cases', fks: {} },
+  { name: 'hosts', fks: { case_id: 'cases' } },
+  { name: 'runs', fks: { case_id: 'cases' } },
+  { name: 'steps', fks: { case_id: 'cases', run_id: 'runs', host_id: 'hosts' } },
+  { name: 'artifacts', fks: { case_id: 'cases', host_id: 'hosts', step_id: 'steps' } },
+  { name: 'events', fks: { case_id: 'cases', artifact_id: 'artifacts', host_id: 'hosts' } },
+  { name: 'findings', fks: { case_id: 'cases', host_id: 'hosts' } },
+  { name: 'annotations', fks: { case_id: 'cases', event_id: 'events', artifact_id: 'artifacts' } },
+  { name: 'saved_searches', fks: { case_id: 'cases' } },
+];
+
+function columns(db: Database.Database, table: string, schema = 'main'): string[] {
+  return (db.prepare(`PRAGMA ${schema}.table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+}
+
+export function exportBundle(store: Store, caseId: number, dest: string, opts: { redact?: boolean } = {}): { bytes: number; sha256: string } {
+  const tmp = `${dest}.partial-${process.pid}`;
+  rmSync(tmp, { force: true });
+  const out = openDb(tmp);
+  out.close();
+  const db = store.db;
+  db.prepare('ATTACH DATABASE ? AS b').run(tmp);
+  try {
+    db.transaction(() => {
+      const where: Record<string, string> = {
+        cases: 'id = ?',
+        hosts: 'case_id = ?',
+        runs: 'case_id = ?',
+        steps: 'case_id = ?',
+        artifacts: 'case_id = ?',
+        events: 'case_id = ?',
+        findings: 'case_id = ?',
+        annotations: 'case_id = ?',
+        saved_searches: 'case_id = ?',
+      };
+      for (const t of TABLES) {
+        const cols = columns(db, t.name).join(', ');
+        db.prepare(`INSERT INTO b.${t.name} (${cols}) SELECT ${cols} FROM main.${t.name} WHERE ${where[t.name]}`).run(caseId);
+      }
+      db.prepare('INSERT INTO b.artifact_chunks SELECT c.* FROM main.artifact_chunks c JOIN main.artifacts a ON a.id = c.artifact_id WHERE a.case_id = ?').run(caseId);
+      db.prepare('INSERT INTO b.artifact_lines SELECT l.* FROM main.artifact_lines l JOIN main.artifacts a ON a.id = l.artifact_id WHERE a.case_id = ?').run(caseId);
+      db.prepare('INSERT INTO b.annotation_history SELECT h.* FROM main.annotation_history h JOIN main.annotations a ON a.id = h.annotation_id WHERE a.case_id = ?').run(caseId);
+      db.prepare("INSERT INTO b.artifacts_fts (rowid, name, body) SELECT f.rowid, f.name, f.body FROM main.artifacts_fts f JOIN main.artifacts a ON a.id = f.rowid WHERE a.case_id = ?").run(caseId);
+    })();
+  } finally {
+    db.prepare('DETACH DATABASE b').run();
+  }
+  const b = new Database(tmp);
+  try {
+    if (opts.redact) new Redactor().apply(b);
+    b.exec('CREATE TABLE bundle_manifest (artifact_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL)');
+    b.exec(`CREATE TABLE bundle_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    const ins = b.prepare('INSERT INTO bundle_manifest VALUES (?, ?, ?)');
+    for (const a of b.prepare('SELECT id, sha256, size FROM artifacts').all() as { id: number; sha256: string | null; size: number }[]) {
+      ins.run(a.id, a.sha256 ?? hashArtifact(b, a.id), a.size);
+    }
+    const info = b.prepare('INSERT INTO bundle_info VALUES (?, ?)');
+    info.run('format', 'casefile-bundle/1');
+    info.run('schema', String(MIGRATIONS[MIGRATIONS.length - 1]!.version));
+    info.run('exported', new Date().toISOString());
+    info.run('redacted', opts.redact ? 'yes' : 'no');
+    b.pragma('journal_mode = DELETE');
+  } finally {
+    b.close();
+  }
+  rmSync(`${tmp}-wal`, { force: true });
+  rmSync(`${tmp}-shm`, { force: true });
+  renameSync(tmp, dest);
+  const bytes = readFileSync(dest);
+  return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function hashArtifact(db: Database.Database, id: number): string {
+  const h = createHash('sha256');
+  for (const c of db.prepare('SELECT data FROM artifact_chunks WHERE artifact_id = ? ORDER BY seq').pluck().iterate(id) as IterableIterator<Buffer>) h.update(c);
+  return h.digest('hex');
+}
+
+export class BundleError extends Error {}
+
+/** Check a bundle without changing anything; throws BundleError with the reason. */
+export function verifyBundle(file: string): { caseName: string; artifacts: number } {
+  if (!existsSync(file)) throw new BundleError(`${file}: no such file`);
+  if (statSync(file).size < 512) throw new BundleError(`${file}: too small to be a Casefile bundle (truncated?)`);
+  const head = readFileSync(file).subarray(0, 16).toString('latin1');
+  if (head !== 'SQLite format 3\u0000') throw new BundleError(`${file}: not a Casefile bundle (not an SQLite file)`);
+  let b: Database.Database;
+  try {
+    b = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new BundleError(`${file}: cannot open: ${(e as Error).message}`);
+  }
+  try {
+    let check: string[];
+    try {
+      check = b.pragma('integrity_check', { simple: false }) as unknown as string[];
+    } catch (e) {
+      throw new BundleError(`${file}: corrupt SQLite file: ${(e as Error).message}`);
+    }
+    const rows = (check as unknown as { integrity_check: string }[]).map((r) => r.integrity_check);
+    if (rows.length !== 1 || rows[0] !== 'ok') throw new BundleError(`${file}: SQLite integrity check failed: ${rows.slice(0, 3).join('; ')}`);
+    const tables = new Set((b.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]));
+    if (!tables.has('bundle_info') || !tables.has('bundle_manifest')) throw new BundleError(`${file}: not a Casefile bundle (no manifest)`);
+    const info = Object.fromEntries((b.prepare('SELECT key, value FROM bundle_info').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    if (info.format !== 'casefile-bundle/1') throw new BundleError(`${file}: unknown bundle format ${JSON.stringify(info.format)}`);
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (Number(info.schema) > latest) throw new BundleError(`${file}: written by a newer Casefile (schema ${info.schema}; this build knows ${latest})`);
+    const cases = b.prepare('SELECT name FROM cases').pluck().all() as string[];
+    if (cases.length !== 1) throw new BundleError(`${file}: a bundle holds exactly one case (found ${cases.length})`);
+    const manifest = b.prepare('SELECT artifact_id, sha256, size FROM bundle_manifest').all() as { artifact_id: number; sha256: string; size: number }[];
+    const arts = b.prepare('SELECT count(*) FROM artifacts').pluck().get() as number;
+    if (manifest.length !== arts) throw new BundleError(`${file}: manifest lists ${manifest.length} artifacts, the bundle holds ${arts}`);
+    for (const m of manifest) {
+      const got = hashArtifact(b, m.artifact_id);
+      if (got !== m.sha256) throw new BundleError(`${file}: artifact ${m.artifact_id} is damaged (sha256 ${got.slice(0, 12)}… ≠ manifest ${m.sha256.slice(0, 12)}…)`);
+    }
+    return { caseName: cases[0]!, artifacts: arts };
+  } finally {
+    b.close();
+  }
+}
+
+/** Import a verified bundle as a new, read-only case (library cases are evidence: opened, not edited). */
+export function importBundle(store: Store, file: string, asName?: string): { name: string; caseId: number; artifacts: number; events: number } {
+  const v = verifyBundle(file);
+  const name = asName ?? v.caseName;
+  if (store.findCase(name)) throw new BundleError(`a case named ${JSON.stringify(name)} already exists: choose another name`);
+  const db = store.db;
+  db.prepare('ATTACH DATABASE ? AS b').run(file);
+  try {
+    return db.transaction(() => {
+      const offsets: Record<string, number> = {};
+      for (const t of TABLES) offsets[t.name] = (db.prepare(`SELECT coalesce(max(id), 0) FROM main.${t.name}`).pluck().get() as number) ?? 0;
+      for (const t of TABLES) {
+        const cols = columns(db, t.name);
+        const sel = cols.map((c) => (c === 'id' ? `id + ${offsets[t.name]}` : t.fks[c] ? `CASE WHEN ${c} IS NULL THEN NULL ELSE ${c} + ${offsets[t.fks[c]!]} END` : c));
+        db.prepare(`INSERT INTO main.${t.name} (${cols.join(', ')}) SELECT ${sel.join(', ')} FROM b.${t.name}`).run();
+      }
+      const caseId = offsets.cases! + (db.prepare('SELECT id FROM b.cases').pluck().get() as number);
+      db.prepare('UPDATE main.cases SET name = ?, read_only = 1, imported_from = ? WHERE id = ?').run(name, file, caseId);
+      db.prepare(`INSERT INTO main.artifact_chunks SELECT artifact_id + ${offsets.artifacts}, seq, data FROM b.artifact_chunks`).run();
+      db.prepare(`INSERT INTO main.artifact_lines SELECT artifact_id + ${offsets.artifacts}, line, offset FROM b.artifact_lines`).run();
+      const ah = db.prepare('SELECT coalesce(max(id), 0) FROM main.annotation_history').pluck().get() as number;
+      db.prepare(`INSERT INTO main.annotation_history SELECT id + ${ah}, annotation_id + ${offsets.annotations}, body, marker, starred, edited_ns FROM b.annotation_history`).run();
+      db.prepare(`INSERT INTO main.artifacts_fts (rowid, name, body) SELECT rowid + ${offsets.artifacts}, name, body FROM b.artifacts_fts`).run();
+      const events = db.prepare('SELECT count(*) FROM b.events').pluck().get() as number;
+      return { name, caseId, artifacts: v.artifacts, events };
+    })();
+  } finally {
+    db.prepare('DETACH DATABASE b').run();
+  }
+}

@@ -1,0 +1,191 @@
+import { gunzipSync } from 'node:zlib';
+import type { ParsedEvent } from '../../shared/model/event';
+import type { ArtifactKind, ParseContext } from '../../shared/parsers/types';
+import { ARTIFACT_KINDS } from '../../shared/parsers/types';
+import { createTextParser, detectTextKind } from '../../shared/parsers';
+import { createCaptureDecoder } from '../../shared/capture';
+import type { Store } from '../store/store';
+
+/** Longest line handed to a parser; longer runs are cut (and the cut is reported), never buffered without bound. */
+const MAX_LINE = 1 << 20;
+/** Text artifacts up to this size are also indexed whole for full-text search. */
+const FTS_BODY_MAX = 32 << 20;
+
+export function isArtifactKind(k: string): k is ArtifactKind {
+  return (ARTIFACT_KINDS as readonly string[]).includes(k);
+}
+
+/** Capture formats are recognised by their first bytes, never by file name. */
+export function sniffBinaryKind(head: Uint8Array): 'pcap' | 'gzip' | undefined {
+  if (head.length < 4) return undefined;
+  const m = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+  switch (m) {
+    case 0xa1b2c3d4:
+    case 0xd4c3b2a1:
+    case 0xa1b23c4d:
+    case 0x4d3cb2a1:
+    case 0x0a0d0d0a:
+      return 'pcap';
+    default:
+      return head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : undefined;
+  }
+}
+
+/** Decide an artifact's kind from its content. */
+export function detectKind(bytes: Uint8Array): ArtifactKind {
+  const b = sniffBinaryKind(bytes);
+  if (b === 'pcap') return 'pcap';
+  if (b === 'gzip') {
+    try {
+      const inner = gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 20)), { finishFlush: 2 /* Z_SYNC_FLUSH: tolerate a cut stream */ });
+      if (sniffBinaryKind(inner) === 'pcap') return 'pcap';
+    } catch {
+      return 'binary';
+    }
+    return 'binary';
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 64 * 1024));
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1 && nul < 4096) return 'binary';
+  const head = text.split(/\r?\n/).slice(0, 200);
+  return detectTextKind(head);
+}
+
+export interface IngestResult {
+  readonly artifactId: number;
+  readonly kind: string;
+  readonly eventCount: number;
+  readonly warnings: readonly string[];
+  readonly status: string;
+}
+
+/**
+ * Parse one stored artifact into events. All of an artifact's events are written in one transaction:
+ * a crash leaves either the previous state or the complete new one, never half.
+ */
+export function ingestArtifact(store: Store, artifactId: number, opts: { kind?: string; bootTimeNs?: bigint; onProgress?: (done: number, total: number) => void } = {}): IngestResult {
+  const art = store.getArtifact(artifactId);
+  if (!art) throw new Error(`artifact ${artifactId} not found`);
+  let kind = opts.kind && opts.kind !== 'auto' ? opts.kind : art.kind;
+  if (kind === 'auto' || !isArtifactKind(kind)) {
+    kind = detectKind(store.readArtifact(artifactId, 256 * 1024));
+    store.setArtifactKind(artifactId, kind);
+  } else if (kind !== art.kind) {
+    store.setArtifactKind(artifactId, kind);
+  }
+  const host = art.hostId !== undefined ? store.getHost(art.hostId) : undefined;
+  const ctx: ParseContext = {
+    bootTimeNs: opts.bootTimeNs ?? art.bootTimeNs ?? host?.bootTimeNs,
+    collectedAtNs: art.endedNs ?? art.startedNs,
+    host: host?.name,
+  };
+
+  if (kind === 'text' || kind === 'binary') {
+    const body = kind === 'text' && art.size <= FTS_BODY_MAX ? store.readArtifact(artifactId).toString('utf8') : undefined;
+    const r = store.ingestEvents(artifactId, () => ({ warnings: [] }), { ftsBody: body });
+    store.markUnparsed(artifactId, 'unparsed');
+    return { artifactId, kind, eventCount: r.eventCount, warnings: [], status: 'unparsed' };
+  }
+
+  if (kind === 'pcap') {
+    const r = store.ingestEvents(artifactId, (insert) => {
+      const warnings: string[] = [];
+      const dec = createCaptureDecoder({}, (e: ParsedEvent) => insert(e));
+      let done = 0;
+      const first = store.readArtifact(artifactId, 4);
+      const chunks = sniffBinaryKind(first) === 'gzip' ? gunzipChunks(store, artifactId, warnings) : store.artifactChunks(artifactId);
+      for (const c of chunks) {
+        dec.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        done += c.length;
+        opts.onProgress?.(done, art.size);
+      }
+      const summary = dec.end();
+      warnings.push(...summaryWarnings(summary));
+      return { warnings };
+    });
+    return { artifactId, kind, eventCount: r.eventCount, warnings: r.warnings, status: r.warnings.length ? 'partial' : 'parsed' };
+  }
+
+  const collectText = art.size <= FTS_BODY_MAX;
+  const bodyParts: string[] = [];
+  const r = store.ingestEvents(
+    artifactId,
+    (insert) => {
+      const warnings: string[] = [];
+      const parser = createTextParser(kind as ArtifactKind, ctx, (e) => insert(e));
+      if (!parser) return { warnings: [`no parser for kind ${kind}`], failed: true };
+      const dec = new TextDecoder('utf-8', { fatal: false });
+      let carry = '';
+      let lineNo = 0;
+      let cut = 0;
+      let done = 0;
+      const feed = (s: string, final: boolean): void => {
+        let text = carry + s;
+        let start = 0;
+        for (;;) {
+          const nl = text.indexOf('\n', start);
+          if (nl === -1) break;
+          let line = text.slice(start, nl);
+          if (line.endsWith('\r')) line = line.slice(0, -1);
+          parser.line(line, ++lineNo);
+          start = nl + 1;
+        }
+        text = text.slice(start);
+        if (text.length > MAX_LINE) {
+          cut++;
+          parser.line(text.slice(0, MAX_LINE), ++lineNo);
+          text = '';
+        }
+        if (final && text.length > 0) parser.line(text.endsWith('\r') ? text.slice(0, -1) : text, ++lineNo);
+        carry = final ? '' : text;
+      };
+      for (const c of store.artifactChunks(artifactId)) {
+        const s = dec.decode(c, { stream: true });
+        if (collectText) bodyParts.push(s);
+        feed(s, false);
+        done += c.length;
+        opts.onProgress?.(done, art.size);
+      }
+      const tail = dec.decode();
+      if (collectText) bodyParts.push(tail);
+      feed(tail, true);
+      parser.end();
+      if (cut > 0) warnings.push(`${cut} line(s) longer than ${MAX_LINE} bytes were cut`);
+      if (art.invalidUtf8 > 0) warnings.push(`${art.invalidUtf8} invalid UTF-8 sequence(s) shown as U+FFFD; the stored bytes are unchanged`);
+      if (!art.complete) warnings.push('the artifact is incomplete (collection was interrupted): events cover only the bytes received');
+      return { warnings };
+    },
+    // The FTS body is computed inside the same pass; pass a getter-like value after the pass completes.
+    {},
+  );
+  if (collectText) {
+    // Full-text body for the artifact (its own short transaction; events are already committed).
+    store.db.prepare('DELETE FROM artifacts_fts WHERE rowid = ?').run(artifactId);
+    store.db.prepare('INSERT INTO artifacts_fts (rowid, name, body) VALUES (?, ?, ?)').run(artifactId, art.name, bodyParts.join(''));
+  }
+  const status = store.getArtifact(artifactId)!.parseStatus;
+  return { artifactId, kind, eventCount: r.eventCount, warnings: r.warnings, status };
+}
+
+function* gunzipChunks(store: Store, artifactId: number, warnings: string[]): Generator<Buffer> {
+  // Captures are usually small when gzipped; a cut gzip stream still yields what it holds.
+  const bytes = store.readArtifact(artifactId);
+  try {
+    yield gunzipSync(bytes);
+  } catch {
+    try {
+      yield gunzipSync(bytes, { finishFlush: 2 });
+      warnings.push('gzip stream is truncated: decoded the part that was readable');
+    } catch (e) {
+      warnings.push(`gzip stream is corrupt: ${(e as Error).message}`);
+    }
+  }
+}
+
+function summaryWarnings(summary: unknown): string[] {
+  if (summary && typeof summary === 'object' && 'warnings' in summary) {
+    const w = (summary as { warnings: unknown }).warnings;
+    if (Array.isArray(w)) return w.map(String);
+  }
+  return [];
+}

@@ -1,0 +1,353 @@
+/**
+ * One command on one channel (RFC 4254 §6.5 "exec"), built so that it cannot hang its caller:
+ * - remotely it runs under `timeout -s KILL N` (coreutils; exit 128+9 when it fires) when the host has it;
+ * - locally a deadline of N + 2 s closes the channel whatever the host does;
+ * - just before the remote deadline, a second channel snapshots the command's process tree from /proc
+ *   (state, wchan): if the command then times out, that snapshot is the evidence of where it was stuck
+ *   (a task in D state ignores SIGKILL until its wait ends: kernel/signal.c, TASK_UNINTERRUPTIBLE).
+ * The wrapper prints `@@casefile-pid=PID@@` on stderr before exec-ing the command, so we know the remote PID
+ * without a pty; that line is stripped from the stream. Output goes to the callbacks as raw Buffers as it
+ * arrives: nothing is accumulated here.
+ */
+import type { ClientChannel } from 'ssh2';
+import { wallNowNs } from './clock';
+import { quoteArg, shellQuote, ShellQuoteError } from './quote';
+
+export type Command = { readonly argv: readonly string[] } | { readonly script: string };
+
+export type ExecStatus = 'ok' | 'failed' | 'timed-out' | 'cancelled' | 'needs-root' | 'connection-lost';
+
+export interface RemoteProcess {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly comm: string;
+  /** /proc/PID/stat field 3: R S D T t Z X I */
+  readonly state: string;
+  /** /proc/PID/wchan: the kernel function the task sleeps in ("0" when not sleeping or hidden). */
+  readonly wchan: string;
+  /** Set for a process outside the command's tree that a tree member is ptrace-attached to. */
+  readonly tracedBy?: number;
+}
+
+export interface StuckEvidence {
+  readonly pid?: number;
+  readonly state?: string;
+  readonly wchan?: string;
+  readonly note: string;
+  /** The command's whole process tree at the snapshot. */
+  readonly processes?: readonly RemoteProcess[];
+  readonly snapshotAtNs?: bigint;
+}
+
+export interface ExecResult {
+  readonly status: ExecStatus;
+  readonly exitCode?: number;
+  readonly signal?: string;
+  readonly startedAtNs: bigint;
+  readonly endedAtNs: bigint;
+  /** Exactly the bytes sent in the exec request. */
+  readonly remoteCommand: string;
+  readonly timeoutSec: number;
+  readonly remotePid?: number;
+  readonly stdoutBytes: number;
+  readonly stderrBytes: number;
+  readonly stuck?: StuckEvidence;
+  /** Why the status is what it is, when that is not obvious (needs root, connection dropped...). */
+  readonly note?: string;
+}
+
+export interface ExecOptions {
+  /** Remote `timeout -s KILL` duration; the local deadline is this + 2 s. Default 30. */
+  readonly timeoutSec?: number;
+  /** Run under `sudo -n` (never prompts; "a password is required" becomes status needs-root). */
+  readonly sudo?: boolean;
+  readonly onStdout?: (chunk: Buffer) => void;
+  readonly onStderr?: (chunk: Buffer) => void;
+  readonly signal?: AbortSignal;
+  /** Snapshot the process tree before the deadline (default true). */
+  readonly inspectStuck?: boolean;
+}
+
+/** What exec needs from its session. */
+export interface ExecContext {
+  readonly hasTimeout: boolean;
+  /** Open an exec channel counted against the main channel budget; rejects when the link is down. */
+  openMain(command: string): Promise<{ channel: ClientChannel; release: () => void }>;
+  /** A short helper command on the auxiliary budget, bounded by `deadlineMs`; stdout as text. */
+  runAux(command: string, deadlineMs: number): Promise<string>;
+  isLost(): boolean;
+  /** Register a callback for when the connection drops; returns the unsubscribe. */
+  onLost(cb: (reason: string) => void): () => void;
+}
+
+export const DEFAULT_TIMEOUT_SEC = 30;
+export const LOCAL_GRACE_SEC = 2;
+const PID_MARK = /^@@casefile-pid=(\d+)@@\n/;
+const SUDO_NEEDS_PASSWORD = /sudo: (a password is required|a terminal is required|no tty present)/;
+const SUDO_MISSING = /(sudo: (command )?not found|sudo: No such file)/;
+
+export function renderScript(cmd: Command): string {
+  const script = 'argv' in cmd ? shellQuote(cmd.argv) : cmd.script;
+  if (script.includes('\0')) throw new ShellQuoteError('the command contains a NUL byte');
+  if (script.trim() === '') throw new ShellQuoteError('empty command');
+  return script;
+}
+
+function formatSecs(s: number): string {
+  return Number.isInteger(s) ? String(s) : s.toFixed(3).replace(/0+$/, '');
+}
+
+/**
+ * The exact remote command line for `cmd` (what the session sends and what the report shows).
+ * The outer `sh -c` makes the wrapper independent of the login shell (csh/fish users); `$$` is its PID, which
+ * `exec` hands to sudo/timeout, the root of the command's process tree. The command's words travel as the
+ * wrapper's positional parameters ("$@"), each single-quoted once, so an argv is exec'd without any further
+ * shell parsing and a script is parsed by exactly one `sh -c`.
+ */
+export function buildRemoteCommand(cmd: Command, o: { timeoutSec: number; sudo: boolean; hasTimeout: boolean }): string {
+  const words = 'argv' in cmd ? [...cmd.argv] : ['sh', '-c', renderScript(cmd)];
+  renderScript(cmd); // validates (NUL, empty)
+  const wrapper = `echo "@@casefile-pid=$$@@" >&2; exec ${o.sudo ? 'sudo -n ' : ''}${o.hasTimeout ? `timeout -s KILL ${formatSecs(o.timeoutSec)} ` : ''}"$@"`;
+  return `sh -c ${quoteArg(wrapper)} casefile ${shellQuote(words)}`;
+}
+
+/**
+ * A script listing PID and its descendants as "pid<TAB>wchan<TAB>tracer<TAB>/proc/PID/stat line"; with
+ * `tracees`, also the processes any of them is ptrace-attached to (TracerPid in /proc/PID/status), so
+ * `strace -p X` hanging on a stuck X shows X itself.
+ */
+export function processTreeScript(pid: number, tracees = true): string {
+  const base =
+    `walk() { for c in $(cat /proc/$1/task/*/children 2>/dev/null); do echo "$c"; walk "$c"; done; }; ` +
+    `emit() { printf '%s\t%s\t%s\t' "$1" "$(cat /proc/$1/wchan 2>/dev/null)" "$2"; cat /proc/$1/stat 2>/dev/null || echo; }; ` +
+    `tree="${pid} $(walk ${pid})"; ` +
+    `for p in $tree; do [ -r /proc/$p/stat ] && emit "$p" -; done`;
+  if (!tracees) return base;
+  return `${base}; for p in $tree; do for f in $(grep -ls "^TracerPid:[[:space:]]*$p\$" /proc/[0-9]*/status 2>/dev/null); do t=\${f#/proc/}; emit "\${t%/status}" "$p"; done; done; true`;
+}
+
+/** The PIDs of PID's tree only (never tracees: those belong to someone else). */
+export function killTreeScript(pid: number, sudo: boolean): string {
+  return `${processTreeScript(pid, false)} | cut -f1 | xargs -r ${sudo ? 'sudo -n ' : ''}kill -KILL 2>/dev/null; true`;
+}
+
+export function parseProcessTree(text: string): RemoteProcess[] {
+  const out: RemoteProcess[] = [];
+  for (const line of text.split('\n')) {
+    const [pidText, wchan, tracer, stat] = line.split('\t');
+    if (!pidText || stat === undefined) continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parens, so split at the last ')'.
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (open < 0 || close < open) continue;
+    const rest = stat.slice(close + 2).split(' ');
+    out.push({
+      pid: Number(pidText),
+      ppid: Number(rest[1] ?? 0),
+      comm: stat.slice(open + 1, close),
+      state: rest[0] ?? '?',
+      wchan: wchan || '0',
+      ...(tracer && tracer !== '-' ? { tracedBy: Number(tracer) } : {}),
+    });
+  }
+  return out;
+}
+
+const STATE_WORDS: Record<string, string> = {
+  D: 'uninterruptible sleep (D) in the kernel',
+  S: 'interruptible sleep (S)',
+  R: 'running (R)',
+  T: 'stopped (T)',
+  t: 'stopped by a tracer (t)',
+  Z: 'zombie (Z)',
+};
+
+/** Pick the process that best explains a hang: one in D state (tree or traced), else the deepest of the tree. */
+export function summarizeStuck(procs: readonly RemoteProcess[], at: bigint): StuckEvidence {
+  const tree = procs.filter((p) => p.tracedBy === undefined);
+  if (tree.length === 0) return { note: 'the command had already exited when its process tree was inspected', snapshotAtNs: at };
+  const d = procs.find((p) => p.state === 'D');
+  const pick = d ?? tree[tree.length - 1]!;
+  const describe = (p: RemoteProcess): string => `${p.pid} ${p.comm} ${p.state}${p.wchan !== '0' ? ` in ${p.wchan}` : ''}${p.tracedBy !== undefined ? ` (traced by ${p.tracedBy})` : ''}`;
+  const what = STATE_WORDS[pick.state] ?? `state ${pick.state}`;
+  const role = pick.tracedBy !== undefined ? `the process it traces, ${pick.comm} (pid ${pick.pid}), was` : `${pick.comm} (pid ${pick.pid}) was`;
+  const note = `still running shortly before the deadline: ${role} in ${what}${pick.wchan !== '0' ? `, waiting in ${pick.wchan}` : ''}. Processes: ${procs.map(describe).join('; ')}`;
+  return { pid: pick.pid, state: pick.state, wchan: pick.wchan, note, processes: procs, snapshotAtNs: at };
+}
+
+/** Run one command. Never rejects for remote failures: every outcome is an ExecResult. */
+export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+  const timeoutSec = opts.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  if (!(timeoutSec > 0)) throw new RangeError(`timeoutSec must be positive, got ${timeoutSec}`);
+  const sudo = opts.sudo === true;
+  const remoteCommand = buildRemoteCommand(cmd, { timeoutSec, sudo, hasTimeout: ctx.hasTimeout });
+  const startedAtNs = wallNowNs();
+  const startMs = performance.now();
+
+  let stdoutBytes = 0;
+  let stderrBytes = 0;
+  let remotePid: number | undefined;
+  let stderrHead: Buffer | undefined = Buffer.alloc(0); // until the PID line is seen
+  let stderrTail = ''; // rolling window to spot sudo's messages without keeping the stream
+  let sawSudoPassword = false;
+  let sawSudoMissing = false;
+  let snapshot: StuckEvidence | undefined;
+  let channel: ClientChannel | undefined;
+  let release: (() => void) | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let unsubscribeLost: () => void = () => undefined;
+  let onAbort: (() => void) | undefined;
+
+  const killTree = (): void => {
+    if (remotePid === undefined || ctx.isLost()) return;
+    ctx.runAux(killTreeScript(remotePid, sudo), 5000).catch(() => undefined);
+  };
+
+  const takeSnapshot = async (): Promise<void> => {
+    if (remotePid === undefined || ctx.isLost()) return;
+    try {
+      const text = await ctx.runAux(processTreeScript(remotePid), 3000);
+      snapshot = summarizeStuck(parseProcessTree(text), wallNowNs());
+    } catch (e) {
+      snapshot = { note: `the process tree could not be inspected: ${(e as Error).message}` };
+    }
+  };
+
+  const handleStderr = (chunk: Buffer): void => {
+    if (stderrHead !== undefined) {
+      stderrHead = Buffer.concat([stderrHead, chunk]);
+      const nl = stderrHead.indexOf(0x0a);
+      if (nl < 0 && stderrHead.length < 64) return;
+      const m = PID_MARK.exec(stderrHead.subarray(0, nl + 1).toString('latin1'));
+      if (m) {
+        remotePid = Number(m[1]);
+        chunk = stderrHead.subarray(nl + 1);
+      } else {
+        chunk = stderrHead;
+      }
+      stderrHead = undefined;
+      if (chunk.length === 0) return;
+    }
+    stderrBytes += chunk.length;
+    if (sudo) {
+      const window = stderrTail + chunk.toString('latin1');
+      if (SUDO_NEEDS_PASSWORD.test(window)) sawSudoPassword = true;
+      if (SUDO_MISSING.test(window)) sawSudoMissing = true;
+      stderrTail = window.slice(-256);
+    }
+    opts.onStderr?.(chunk);
+  };
+
+  return new Promise<ExecResult>((resolve) => {
+    let done = false;
+    const finish = (r: Omit<ExecResult, 'startedAtNs' | 'endedAtNs' | 'remoteCommand' | 'timeoutSec' | 'stdoutBytes' | 'stderrBytes' | 'remotePid'>): void => {
+      if (done) return;
+      done = true;
+      for (const t of timers) clearTimeout(t);
+      unsubscribeLost();
+      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      if (channel) {
+        channel.removeAllListeners('data');
+        channel.stderr.removeAllListeners('data');
+        channel.on('error', () => undefined);
+        try {
+          channel.close();
+        } catch {
+          // already closed
+        }
+      }
+      release?.();
+      resolve({
+        ...r,
+        startedAtNs,
+        endedAtNs: wallNowNs(),
+        remoteCommand,
+        timeoutSec,
+        stdoutBytes,
+        stderrBytes,
+        ...(remotePid !== undefined ? { remotePid } : {}),
+      });
+    };
+
+    if (opts.signal?.aborted) return finish({ status: 'cancelled', note: 'cancelled before it started' });
+    onAbort = (): void => {
+      killTree();
+      finish({ status: 'cancelled', note: 'cancelled by the user; the channel was closed and the remote process killed' });
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    unsubscribeLost = ctx.onLost((reason) => finish({ status: 'connection-lost', note: `the connection dropped while the command ran: ${reason}` }));
+
+    // Snapshot shortly before the remote timeout fires (or before the local deadline when there is none).
+    if (opts.inspectStuck !== false) {
+      const margin = Math.min(1000, timeoutSec * 250);
+      timers.push(setTimeout(() => void takeSnapshot(), timeoutSec * 1000 - margin));
+    }
+    timers.push(
+      setTimeout(() => {
+        killTree();
+        finish({
+          status: 'timed-out',
+          note: `no end ${timeoutSec + LOCAL_GRACE_SEC} s after start (local deadline); channel closed${ctx.hasTimeout ? ' although the remote timeout should have fired: the process is likely unkillable' : ''}`,
+          ...(snapshot ? { stuck: snapshot } : {}),
+        });
+      }, (timeoutSec + LOCAL_GRACE_SEC) * 1000),
+    );
+
+    ctx.openMain(remoteCommand).then(
+      (opened) => {
+        if (done) {
+          opened.channel.close();
+          opened.release();
+          return;
+        }
+        channel = opened.channel;
+        release = opened.release;
+        let exitCode: number | undefined;
+        let exitSignal: string | undefined;
+        channel.on('exit', (code: number | null, signal?: string) => {
+          if (code !== null && code !== undefined) exitCode = code;
+          if (signal) exitSignal = signal;
+        });
+        channel.on('data', (d: Buffer) => {
+          stdoutBytes += d.length;
+          opts.onStdout?.(d);
+        });
+        channel.stderr.on('data', handleStderr);
+        channel.on('error', () => undefined);
+        channel.on('close', () => {
+          if (stderrHead !== undefined && stderrHead.length > 0) {
+            const rest = stderrHead;
+            stderrHead = undefined;
+            stderrBytes += rest.length;
+            opts.onStderr?.(rest);
+          }
+          const elapsedMs = performance.now() - startMs;
+          const ranToDeadline = elapsedMs >= timeoutSec * 1000 - 500;
+          if (exitCode === undefined && exitSignal === undefined) {
+            // Closed without an exit status: either the link died (the 'lost' event may come a moment later)
+            // or the server tore the channel down.
+            setTimeout(() => {
+              if (ctx.isLost()) finish({ status: 'connection-lost', note: 'the connection dropped while the command ran' });
+              else finish({ status: 'failed', note: 'the channel closed without an exit status' });
+            }, 150);
+            return;
+          }
+          if (exitSignal !== undefined) {
+            if (/^(SIG)?KILL$/.test(exitSignal) && ranToDeadline) return finish({ status: 'timed-out', signal: exitSignal, ...(snapshot ? { stuck: snapshot } : {}) });
+            return finish({ status: 'failed', signal: exitSignal, note: `killed by signal ${exitSignal}` });
+          }
+          const code = exitCode!;
+          if (sudo && sawSudoPassword) return finish({ status: 'needs-root', exitCode: code, note: 'sudo -n: a password is required for sudo on this host; run as root or allow NOPASSWD for this command' });
+          if (sudo && code === 127 && sawSudoMissing) return finish({ status: 'needs-root', exitCode: code, note: 'sudo is not installed on this host; connect as root to run this step' });
+          if (ctx.hasTimeout && code === 137 && ranToDeadline) {
+            return finish({ status: 'timed-out', exitCode: code, note: `killed by the remote timeout after ${timeoutSec} s`, ...(snapshot ? { stuck: snapshot } : {}) });
+          }
+          finish({ status: code === 0 ? 'ok' : 'failed', exitCode: code });
+        });
+      },
+      (e: Error) => {
+        finish({ status: ctx.isLost() ? 'connection-lost' : 'failed', note: `could not open a channel: ${e.message}` });
+      },
+    );
+  });
+}

@@ -1,0 +1,152 @@
+import type { EventKind } from '../model/event';
+import { toIso } from '../model/time';
+import type { EvidenceRef, InputEvent, RuleInput, StepRecord } from './types';
+
+/**
+ * Read-only indexes over the input events and tolerant accessors for their `data`. Parsers are written by
+ * different people and may grow fields; rules read through these helpers so one rename is one fix, and a
+ * field a parser does not provide degrades a rule's confidence instead of breaking it.
+ */
+
+export interface Ix {
+  readonly e: InputEvent;
+  readonly i: number;
+  /** Host name or '' when unknown (an imported capture). */
+  readonly host: string;
+}
+
+export class Ctx {
+  readonly byKind = new Map<EventKind, Ix[]>();
+  readonly steps: readonly StepRecord[];
+  constructor(readonly input: RuleInput) {
+    input.events.forEach((e, i) => {
+      const host = e.host ?? '';
+      const list = this.byKind.get(e.kind);
+      const ix = { e, i, host };
+      if (list) list.push(ix);
+      else this.byKind.set(e.kind, [ix]);
+    });
+    this.steps = input.steps ?? [];
+  }
+  all(): Ix[] {
+    return [...this.byKind.values()].flat();
+  }
+  of(kind: EventKind): readonly Ix[] {
+    return this.byKind.get(kind) ?? [];
+  }
+  ev(ix: Ix, summary: string): EvidenceRef {
+    return {
+      eventIndex: ix.i,
+      ...(ix.e.ref !== undefined ? { ref: ix.e.ref } : {}),
+      ...(ix.host ? { host: ix.host } : {}),
+      ...(ix.e.ts !== undefined ? { ts: toIso(ix.e.ts) } : {}),
+      summary: summary.length > 300 ? `${summary.slice(0, 297)}...` : summary,
+    };
+  }
+  /** Hosts that have events of this kind. */
+  hostsWith(kind: EventKind): Set<string> {
+    return new Set(this.of(kind).map((x) => x.host));
+  }
+}
+
+export function data(e: InputEvent): Readonly<Record<string, unknown>> {
+  return e.data ?? {};
+}
+
+export function str(e: InputEvent, ...keys: string[]): string | undefined {
+  const d = data(e);
+  for (const k of keys) {
+    const v = d[k];
+    if (typeof v === 'string' && v.length > 0) return v;
+    if (typeof v === 'number') return String(v);
+  }
+  return undefined;
+}
+
+export function num(e: InputEvent, ...keys: string[]): number | undefined {
+  const d = data(e);
+  for (const k of keys) {
+    const v = d[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+    if (typeof v === 'bigint') return Number(v);
+  }
+  return undefined;
+}
+
+export function bool(e: InputEvent, key: string): boolean | undefined {
+  const v = data(e)[key];
+  return typeof v === 'boolean' ? v : undefined;
+}
+
+export function strList(e: InputEvent, key: string): string[] {
+  const v = data(e)[key];
+  if (!Array.isArray(v)) return [];
+  return v.map((x) => (typeof x === 'string' ? x : x && typeof x === 'object' && typeof (x as { fn?: unknown }).fn === 'string' ? (x as { fn: string }).fn : undefined)).filter((x): x is string => x !== undefined);
+}
+
+const FRAME_LINE = /(?:^|\s)(?:\[<[0-9a-fA-F]+>\]\s*)?(\?\s+)?([A-Za-z_.$][\w.$]*)\+0x[0-9a-fA-F]+\/0x[0-9a-fA-F]+/;
+
+/** Function names of a stack (innermost first): data.frames when the parser gives them, else read from text. */
+export function frames(e: InputEvent): string[] {
+  const f = strList(e, 'frames');
+  if (f.length > 0) return f;
+  const lines = data(e).lines;
+  const text = Array.isArray(lines) ? lines.filter((l): l is string => typeof l === 'string') : e.text.split('\n');
+  const out: string[] = [];
+  for (const l of text) {
+    const m = FRAME_LINE.exec(l);
+    if (m && !m[1]) out.push(m[2]!);
+  }
+  return out;
+}
+
+export function pidOf(e: InputEvent): number | undefined {
+  return e.pid ?? num(e, 'pid', 'tgid');
+}
+
+/** ps STAT / /proc/PID/stat state letter (first character: D, S, R, Z...). */
+export function procState(e: InputEvent): string | undefined {
+  const s = str(e, 'state', 'stat', 'STAT', 's');
+  return s ? s[0] : undefined;
+}
+
+/** ps etime ("[[dd-]hh:]mm:ss") or etimes (seconds) to seconds. */
+export function elapsedSeconds(e: InputEvent): number | undefined {
+  const n = num(e, 'etimes', 'elapsedSeconds', 'elapsedS');
+  if (n !== undefined) return n;
+  const t = str(e, 'elapsed', 'etime', 'ELAPSED');
+  if (!t) return undefined;
+  const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)$/.exec(t);
+  if (!m) return undefined;
+  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+}
+
+export function commOf(e: InputEvent): string | undefined {
+  return str(e, 'comm', 'command', 'name');
+}
+
+export function argsOf(e: InputEvent): string | undefined {
+  return str(e, 'args', 'cmd', 'cmdline', 'command');
+}
+
+/** Seconds between two instants (ns), or undefined. */
+export function secondsBetween(a: bigint | undefined, b: bigint | undefined): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  return Number(b - a) / 1e9;
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  return `${Math.round(s)} s (${(s / 60).toFixed(1)} min)`;
+}
+
+/** The IP part of "ip:port" / "[v6]:port". */
+export function ipOf(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint);
+  if (v6) return v6[1];
+  const m = /^(.*?)(?::\d+)?$/.exec(endpoint);
+  return m ? m[1] : endpoint;
+}

@@ -1,0 +1,337 @@
+/**
+ * Matches RPC calls to replies by XID per conversation and direction (RFC 5531 §9: the XID only has meaning
+ * to the caller), decodes the program arguments/results and emits one 'rpc' ParsedEvent per call: when its
+ * reply arrives, when it is evicted (pending table bound or idle conversation), or at end of input.
+ * A call seen again with the same XID before the reply is a retransmission: it is kept with retransmitOf.
+ */
+import type { ParsedEvent, Level } from '../model/event';
+import { parseRpcHeader, rpcFailureStatus, authStatName, type RpcCallHeader, type RpcReplyHeader } from './message';
+import { PROGRAM_NUMBERS } from './names';
+import { nfsaclDecoder, unknownProgram } from './programs/generic';
+import { mountDecoder } from './programs/mount';
+import { nfs3Decoder } from './programs/nfs3';
+import { nfs4Decoder } from './programs/nfs4';
+import { looksLikeCbCompound, nfs4CbDecoder } from './programs/nfs4cb';
+import { nlmDecoder } from './programs/nlm';
+import { nsmDecoder } from './programs/nsm';
+import { portmapDecoder } from './programs/portmap';
+import { FhNames, type CallOut, type DecodeContext, type ProgramDecoder, type ReplyOut } from './programs/types';
+import type { RpcCred, RpcData, RpcProgramName } from './types';
+import { XdrReader, XdrShort } from './xdr';
+
+export interface MsgMeta {
+  readonly frame: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly offset: number;
+}
+
+/** What the tracker needs to know about a conversation (a TCP connection or a UDP address/port pair). */
+export interface RpcConversation {
+  readonly transport: 'tcp' | 'udp';
+  /** "ip:port" of the two ends; A is the canonical first end. */
+  readonly addrA: string;
+  readonly addrB: string;
+  /** Calls sent by A (answered by B) and by B, keyed by XID. */
+  readonly pendingA: Map<number, Pending>;
+  readonly pendingB: Map<number, Pending>;
+  sawCall: boolean;
+}
+
+export interface Pending {
+  readonly xid: number;
+  readonly decoder: ProgramDecoder;
+  readonly programNumber: number;
+  readonly version: number;
+  readonly proc: number;
+  readonly out: CallOut;
+  truncated: boolean;
+  readonly cred: RpcCred | undefined;
+  readonly gssService: number;
+  readonly opaqueArgs: boolean;
+  readonly meta: MsgMeta;
+  readonly client: string;
+  readonly server: string;
+  readonly transport: 'tcp' | 'udp';
+  dups: Pending[] | undefined;
+  retransmitOf?: number;
+}
+
+const OK_STATUSES = new Set(['SUCCESS', 'NFS3_OK', 'NFS4_OK', 'NFS_OK', 'NLM4_GRANTED', 'LCK_GRANTED', 'MNT3_OK', 'MNT_OK', 'STAT_SUCC']);
+
+export interface TrackerCounters {
+  calls: number;
+  replies: number;
+  matched: number;
+  noReply: number;
+  orphanReplies: number;
+  malformed: number;
+}
+
+export class RpcTracker {
+  readonly counters: TrackerCounters = { calls: 0, replies: 0, matched: 0, noReply: 0, orphanReplies: 0, malformed: 0 };
+  readonly ctx: DecodeContext = { fhNames: new FhNames(), cbPrograms: new Set<number>() };
+  private readonly unknown = new Map<number, ProgramDecoder>();
+
+  constructor(
+    private readonly emit: (e: ParsedEvent) => void,
+    private readonly maxPending = 65536,
+  ) {}
+
+  /**
+   * One RPC message (a UDP payload or a reassembled TCP record). Returns false when it is not ONC RPC.
+   * Never throws.
+   */
+  message(bytes: Uint8Array, start: number, end: number, conv: RpcConversation, fromA: boolean, meta: MsgMeta, truncated: boolean): boolean {
+    const h = parseRpcHeader(bytes, start, end);
+    if (h === undefined) return false;
+    if (h.kind === 'call') {
+      const dec = this.pickDecoder(h, bytes, end);
+      if (dec === undefined) return false;
+      this.call(h, dec, bytes, end, conv, fromA, meta, truncated);
+      return true;
+    }
+    const map = fromA ? conv.pendingB : conv.pendingA;
+    const p = map.get(h.xid);
+    if (p === undefined) {
+      // A reply without a call: only believed on TCP (record framing already checked) or on a conversation
+      // that carried RPC calls; a lone UDP datagram that merely parses as a reply is not evidence of RPC.
+      if (conv.transport === 'udp' && !conv.sawCall) return false;
+      this.counters.replies++;
+      this.orphan(h, conv, fromA, meta);
+      return true;
+    }
+    this.counters.replies++;
+    map.delete(h.xid);
+    this.reply(p, h, bytes, end, meta, truncated);
+    return true;
+  }
+
+  /** Emit every pending call of a conversation as unanswered (idle eviction, end of input). */
+  flushConversation(conv: RpcConversation): void {
+    for (const m of [conv.pendingA, conv.pendingB]) {
+      for (const p of m.values()) this.unanswered(p);
+      m.clear();
+    }
+  }
+
+  private pickDecoder(h: RpcCallHeader, bytes: Uint8Array, end: number): ProgramDecoder | undefined {
+    const { program, version, procedure } = h;
+    switch (program) {
+      case PROGRAM_NUMBERS.portmap:
+        return portmapDecoder;
+      case PROGRAM_NUMBERS.nfs:
+        return version === 4 ? nfs4Decoder : nfs3Decoder;
+      case PROGRAM_NUMBERS.mount:
+        return mountDecoder;
+      case PROGRAM_NUMBERS.nlm:
+        return nlmDecoder;
+      case PROGRAM_NUMBERS.nsm:
+        return nsmDecoder;
+      case PROGRAM_NUMBERS.nfsacl:
+        return nfsaclDecoder;
+      default:
+        break;
+    }
+    if (this.ctx.cbPrograms.has(program) || (program >= 0x40000000 && program <= 0x5fffffff && version === 1)) {
+      if (procedure === 0) return nfs4CbDecoder;
+      if (procedure === 1 && !h.gssControl && h.gssService !== 3 && looksLikeCbCompound(new XdrReader(bytes, this.argsStart(h, bytes, end), end))) return nfs4CbDecoder;
+      if (this.ctx.cbPrograms.has(program)) return nfs4CbDecoder;
+    }
+    let d = this.unknown.get(program);
+    if (d === undefined) {
+      if (this.unknown.size > 4096) this.unknown.clear();
+      d = unknownProgram(program);
+      this.unknown.set(program, d);
+    }
+    return d;
+  }
+
+  /** RPCSEC_GSS integrity wraps the args as opaque { seq_num, args } (RFC 2203 §5.3.2.2). */
+  private argsStart(h: RpcCallHeader, bytes: Uint8Array, end: number): number {
+    if (h.credFlavor === 6 && h.gssService === 2 && !h.gssControl && end - h.bodyStart >= 8) return h.bodyStart + 8;
+    void bytes;
+    return h.bodyStart;
+  }
+
+  private call(h: RpcCallHeader, dec: ProgramDecoder, bytes: Uint8Array, end: number, conv: RpcConversation, fromA: boolean, meta: MsgMeta, truncated: boolean): void {
+    this.counters.calls++;
+    conv.sawCall = true;
+    const out: CallOut = { detail: {} };
+    const opaqueArgs = h.gssControl || (h.credFlavor === 6 && h.gssService === 3);
+    let short = truncated;
+    if (h.gssControl) out.detail.gss = h.cred.gssProc;
+    else if (opaqueArgs) out.detail.encrypted = true;
+    else if (dec.knowsVersion(h.version)) {
+      const start = this.argsStart(h, bytes, end);
+      const r = new XdrReader(bytes, start, end);
+      try {
+        dec.decodeCall(r, h.version, h.procedure, out, this.ctx);
+      } catch (e) {
+        short = true;
+        if (!(e instanceof XdrShort)) out.detail.decodeError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const client = fromA ? conv.addrA : conv.addrB;
+    const server = fromA ? conv.addrB : conv.addrA;
+    const p: Pending = {
+      xid: h.xid, decoder: dec, programNumber: h.program, version: h.version, proc: h.procedure, out, truncated: short,
+      cred: h.cred, gssService: h.credFlavor === 6 ? h.gssService : 0, opaqueArgs, meta, client, server,
+      transport: conv.transport, dups: undefined,
+    };
+    const map = fromA ? conv.pendingA : conv.pendingB;
+    const first = map.get(h.xid);
+    if (first !== undefined) {
+      p.retransmitOf = first.meta.frame;
+      if (first.dups === undefined) first.dups = [];
+      if (first.dups.length < 64) first.dups.push(p);
+      else this.unanswered(p);
+      return;
+    }
+    if (map.size >= this.maxPending) {
+      const oldest = map.entries().next();
+      if (!oldest.done) {
+        map.delete(oldest.value[0]);
+        this.unanswered(oldest.value[1]);
+      }
+    }
+    map.set(h.xid, p);
+  }
+
+  private reply(p: Pending, h: RpcReplyHeader, bytes: Uint8Array, end: number, meta: MsgMeta, truncated: boolean): void {
+    const ro: ReplyOut = {};
+    let short = truncated;
+    const failure = rpcFailureStatus(h);
+    if (failure !== undefined) {
+      ro.status = failure;
+      if (h.replyStat === 1 && h.rejectStat === 1) p.out.detail.authStat = authStatName(h.authStat);
+      if (h.mismatchLow !== undefined) p.out.detail.mismatch = `${h.mismatchLow}-${h.mismatchHigh}`;
+    } else if (!p.opaqueArgs && p.decoder.knowsVersion(p.version)) {
+      let start = h.bodyStart;
+      if (p.gssService === 2) start += 8; // integrity: opaque length + seq_num before the results
+      if (p.gssService === 3) start = end; // privacy: results are encrypted
+      if (start < end || p.proc !== 0) {
+        const r = new XdrReader(bytes, start, end);
+        try {
+          if (start < end) p.decoder.decodeReply(r, p.version, p.proc, ro, p.out, this.ctx);
+        } catch (e) {
+          short = true;
+          if (!(e instanceof XdrShort)) p.out.detail.decodeError = e instanceof Error ? e.message : String(e);
+        }
+      }
+      if (ro.status === undefined && p.gssService !== 3) ro.status = 'SUCCESS';
+    } else if (ro.status === undefined) ro.status = 'SUCCESS';
+    this.counters.matched++;
+    this.emitCall(p, ro, meta, short);
+    if (p.dups !== undefined) for (const d of p.dups) this.emitCall(d, ro, meta, short);
+  }
+
+  private unanswered(p: Pending): void {
+    this.counters.noReply++;
+    this.emitCall(p, undefined, undefined, false);
+    if (p.dups !== undefined) for (const d of p.dups) this.unanswered(d);
+  }
+
+  private emitCall(p: Pending, ro: ReplyOut | undefined, rmeta: MsgMeta | undefined, replyShort: boolean): void {
+    const dec = p.decoder;
+    const procedure = dec.knowsVersion(p.version) ? dec.procName(p.version, p.proc) : p.proc === 0 ? 'NULL' : `PROC_${p.proc}`;
+    const cm = p.meta;
+    const ts = BigInt(cm.tsSec) * 1_000_000_000n + BigInt(cm.tsNsec);
+    let durationNs: bigint | undefined;
+    let latencyMs: number | undefined;
+    let replyTs: string | undefined;
+    if (rmeta !== undefined) {
+      const dn = (rmeta.tsSec - cm.tsSec) * 1e9 + (rmeta.tsNsec - cm.tsNsec);
+      durationNs = BigInt(dn);
+      latencyMs = dn / 1e6;
+      replyTs = (BigInt(rmeta.tsSec) * 1_000_000_000n + BigInt(rmeta.tsNsec)).toString();
+    }
+    const ops = p.out.ops;
+    const status = ro?.status;
+    const data: RpcData = {
+      xid: p.xid,
+      program: dec.name,
+      programNumber: p.programNumber,
+      version: p.version,
+      procedure,
+      procedureNumber: p.proc,
+      ...(ops !== undefined ? { ops } : {}),
+      ...(ro?.opStatuses !== undefined ? { opStatuses: ro.opStatuses } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(ro?.statusCode !== undefined ? { statusCode: ro.statusCode } : {}),
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      client: p.client,
+      server: p.server,
+      callFrame: cm.frame,
+      ...(rmeta !== undefined ? { replyFrame: rmeta.frame, replyTs, replyFrameOffset: rmeta.offset } : { noReply: true }),
+      ...(p.retransmitOf !== undefined ? { retransmitOf: p.retransmitOf } : {}),
+      transport: p.transport,
+      ...(p.cred !== undefined ? { cred: p.cred } : {}),
+      frameOffset: cm.offset,
+      ...(p.truncated || replyShort ? { truncated: true } : {}),
+      detail: p.out.detail,
+    };
+    const level: Level = status === undefined ? 'warn' : OK_STATUSES.has(status) ? 'info' : 'warn';
+    this.emit({
+      kind: 'rpc',
+      ts,
+      clock: 'capture',
+      durationNs,
+      line: cm.frame,
+      level,
+      text: rpcText(dec.name, p.version, procedure, ops, status),
+      data: data as unknown as Readonly<Record<string, unknown>>,
+    });
+  }
+
+  private orphan(h: RpcReplyHeader, conv: RpcConversation, fromA: boolean, meta: MsgMeta): void {
+    this.counters.orphanReplies++;
+    const ts = BigInt(meta.tsSec) * 1_000_000_000n + BigInt(meta.tsNsec);
+    const status = rpcFailureStatus(h);
+    const data: RpcData = {
+      xid: h.xid,
+      program: '0',
+      programNumber: 0,
+      version: 0,
+      procedure: 'UNKNOWN',
+      procedureNumber: -1,
+      ...(status !== undefined ? { status } : {}),
+      client: fromA ? conv.addrB : conv.addrA,
+      server: fromA ? conv.addrA : conv.addrB,
+      replyFrame: meta.frame,
+      replyTs: ts.toString(),
+      replyFrameOffset: meta.offset,
+      orphanReply: true,
+      transport: conv.transport,
+      detail: {},
+    };
+    this.emit({
+      kind: 'rpc',
+      ts,
+      clock: 'capture',
+      line: meta.frame,
+      level: 'notice',
+      text: `RPC reply xid 0x${h.xid.toString(16).padStart(8, '0')} without a captured call`,
+      data: data as unknown as Readonly<Record<string, unknown>>,
+    });
+  }
+}
+
+export function programLabel(name: RpcProgramName, version: number): string {
+  switch (name) {
+    case 'nfs': return `NFSv${version}`;
+    case 'nfs_cb': return 'NFSv4 CB';
+    case 'nlm': return `NLMv${version}`;
+    case 'nsm': return 'NSM';
+    case 'mount': return `MOUNTv${version}`;
+    case 'portmap': return version === 2 ? 'PORTMAPv2' : `RPCBINDv${version}`;
+    default: return name === '100227' ? `NFS_ACLv${version}` : `RPC ${name} v${version}`;
+  }
+}
+
+function rpcText(name: RpcProgramName, version: number, procedure: string, ops: readonly string[] | undefined, status: string | undefined): string {
+  let t = `${programLabel(name, version)} ${procedure}`;
+  if (ops !== undefined && ops.length > 0) t += ` ${ops.join(',')}`;
+  t += status !== undefined ? ` -> ${status}` : ' (no reply captured)';
+  return t;
+}

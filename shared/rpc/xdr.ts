@@ -1,0 +1,140 @@
+/**
+ * XDR (RFC 4506) reader over a byte range of a Uint8Array. Big-endian, 4-byte aligned.
+ * Reads past `end` throw XdrShort; the RPC decoder catches it once per message and marks the message truncated,
+ * so program decoders can be written straight down the XDR definitions without length checks at every step.
+ */
+export class XdrShort extends Error {
+  constructor() {
+    super('XDR data ends early');
+  }
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of bytes[start, end). */
+export function hexOf(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX[bytes[i]];
+  return s;
+}
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export class XdrReader {
+  readonly bytes: Uint8Array;
+  pos: number;
+  readonly end: number;
+  private readonly view: DataView;
+
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = Math.min(end, bytes.length);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  u32(): number {
+    const p = this.pos;
+    if (p + 4 > this.end) throw new XdrShort();
+    this.pos = p + 4;
+    return this.view.getUint32(p);
+  }
+
+  i32(): number {
+    const p = this.pos;
+    if (p + 4 > this.end) throw new XdrShort();
+    this.pos = p + 4;
+    return this.view.getInt32(p);
+  }
+
+  bool(): boolean {
+    return this.u32() !== 0;
+  }
+
+  /** Unsigned hyper as a decimal string (offsets and lengths exceed 2^53: NLM4/NFSv4 "to EOF" is 2^64-1). */
+  u64(): string {
+    const hi = this.u32();
+    const lo = this.u32();
+    if (hi < 0x200000) return String(hi * 0x100000000 + lo);
+    return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  }
+
+  /** Unsigned hyper as a JS number (lossy above 2^53; for sizes/cookies only used for skipping or display). */
+  u64Number(): number {
+    const hi = this.u32();
+    const lo = this.u32();
+    return hi * 0x100000000 + lo;
+  }
+
+  skip(n: number): void {
+    const padded = (n + 3) & ~3;
+    if (n < 0 || this.pos + padded > this.end) throw new XdrShort();
+    this.pos += padded;
+  }
+
+  /** Fixed-length opaque as hex. */
+  fixedHex(n: number): string {
+    const p = this.pos;
+    this.skip(n);
+    return hexOf(this.bytes, p, p + n);
+  }
+
+  /** Variable-length opaque: returns its length and skips it. */
+  skipOpaque(): number {
+    const n = this.u32();
+    this.skip(n);
+    return n;
+  }
+
+  /** Variable-length opaque as hex, at most `max` bytes shown (the rest is skipped). */
+  opaqueHex(max = 128): string {
+    const n = this.u32();
+    const p = this.pos;
+    this.skip(n);
+    return hexOf(this.bytes, p, p + Math.min(n, max));
+  }
+
+  /** Variable-length string (XDR string<>): decoded as UTF-8, at most `max` bytes kept. */
+  string(max = 1024): string {
+    const n = this.u32();
+    const p = this.pos;
+    this.skip(n);
+    const slice = this.bytes.subarray(p, p + Math.min(n, max));
+    for (let i = 0; i < slice.length; i++) if (slice[i] >= 0x80) return utf8.decode(slice);
+    return latin1.decode(slice);
+  }
+
+  /** Opaque owner names (lock owners, client owners) are often printable: show text when it is, hex otherwise. */
+  owner(max = 128): string {
+    const n = this.u32();
+    const p = this.pos;
+    this.skip(n);
+    const m = Math.min(n, max);
+    for (let i = p; i < p + m; i++) {
+      const c = this.bytes[i];
+      if (c < 0x20 || c > 0x7e) return hexOf(this.bytes, p, p + m);
+    }
+    return latin1.decode(this.bytes.subarray(p, p + m));
+  }
+
+  /** bitmap4: count then words. Returns the words (small). */
+  bitmap(): number[] {
+    const n = this.u32();
+    if (n > 64) throw new XdrShort();
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(this.u32());
+    return out;
+  }
+
+  /** Array count with a sanity bound so a corrupt count cannot make a loop run for billions of steps. */
+  count(max = 1 << 20): number {
+    const n = this.u32();
+    if (n > max || n * 4 > this.end - this.pos + 4) throw new XdrShort();
+    return n;
+  }
+}
