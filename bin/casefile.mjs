@@ -19,7 +19,7 @@ if (major < 22 || (major === 22 && minor < 14)) {
   }
   process.stderr.write(
     `casefile: Node ${process.versions.node} is too old: Casefile needs Node 22.14 or newer (Node 24 LTS recommended).\n` +
-      `  Install it with: bash scripts/setup.sh   (puts Node 24 from the npm registry in .tools/)\n`,
+      `  Install it with: bash scripts/dev.sh setup   (puts Node 24 from the npm registry in .tools/)\n`,
   );
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { ParsedEvent } from '../../shared/model/event';
-import { createCaptureDecoder, formatSrt, srtStats } from '../../shared/capture';
+import { createCaptureDecoder, formatSrt, srtStats } from '../../shared/capture/api';
 
 /**
  * Stream a capture file from disk into the pure decoder, 1 MiB at a time (gunzip on the way when the file

@@ -3,7 +3,7 @@ import type { ParsedEvent } from '../../shared/model/event';
 import type { ArtifactKind, ParseContext } from '../../shared/parsers/types';
 import { ARTIFACT_KINDS } from '../../shared/parsers/types';
 import { createTextParser, detectTextKind } from '../../shared/parsers';
-import { createCaptureDecoder } from '../../shared/capture';
+import { createCaptureDecoder } from '../../shared/capture/api';
 import type { Store } from '../store/store';
 
 /** Longest line handed to a parser; longer runs are cut (and the cut is reported), never buffered without bound. */

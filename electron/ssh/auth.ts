@@ -170,6 +170,9 @@ export function makeAuthHandler(plan: readonly AuthMethodPlan[], resolved: Resol
   return (methodsLeft, _partial, next) => {
     // ssh2 takes `false` for "no more methods" although its typings only list methods.
     const give = next as (m: AnyAuthMethod | false) => void;
+    // Like ssh(1), start with "none": the server's answer lists the methods it accepts (RFC 4252 §5.2), so we
+    // never prompt for something it would refuse anyway.
+    if (methodsLeft === null) return give({ type: 'none', username });
     nextMethod(methodsLeft).then(give, (e: unknown) => {
       state.notes.push(`authentication prompt failed: ${(e as Error).message}`);
       give(false);

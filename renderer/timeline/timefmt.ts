@@ -58,7 +58,7 @@ export function timeParts(t: bigint, zone: Zone = 'UTC'): TimeParts {
     date: `${get('year')}-${get('month')}-${get('day')}`,
     time: `${get('hour')}:${get('minute')}:${get('second')}`,
     frac9: frac.toString().padStart(9, '0'),
-    zone: zoneName === 'GMT' ? 'UTC' : zoneName,
+    zone: zone === 'UTC' || zoneName === 'GMT' || zoneName === 'GMT+0' || zoneName === 'UTC' ? 'UTC' : zoneName,
   };
 }
 

@@ -54,9 +54,11 @@ export interface CountSet {
   readonly opStatuses: Counts;
   /** rpc accept/reject outcome of replies that were not SUCCESS */
   readonly rpcFailures: Counts;
+  /** 'replied': calls whose reply was matched (tshark: replies that name their call's program) */
+  readonly matching: Counts;
 }
 
-const empty = (): CountSet => ({ calls: new Map(), ops: new Map(), statuses: new Map(), opStatuses: new Map(), rpcFailures: new Map() });
+const empty = (): CountSet => ({ calls: new Map(), ops: new Map(), statuses: new Map(), opStatuses: new Map(), rpcFailures: new Map(), matching: new Map() });
 
 export function countGolden(rows: readonly GoldenRow[]): CountSet {
   const c = empty();
@@ -65,6 +67,7 @@ export function countGolden(rows: readonly GoldenRow[]): CountSet {
       inc(c.calls, `${r.program}/${r.version}/${r.procedure}`);
       for (const op of r.ops) inc(c.ops, op);
     } else if (r.msgtyp === 1 && r.program !== '') {
+      inc(c.matching, 'replied');
       if (r.status !== undefined) inc(c.statuses, `${r.program}/${r.version}/${r.status}`);
       for (const s of r.opStatuses) inc(c.opStatuses, s);
       if (r.replystat === '1') inc(c.rpcFailures, `reject/${r.reject}`);
@@ -77,8 +80,13 @@ export function countGolden(rows: readonly GoldenRow[]): CountSet {
 const REJECT: Readonly<Record<string, number>> = { RPC_MISMATCH: 0, AUTH_ERROR: 1 };
 const ACCEPT: Readonly<Record<string, number>> = { PROG_UNAVAIL: 1, PROG_MISMATCH: 2, PROC_UNAVAIL: 3, GARBAGE_ARGS: 4, SYSTEM_ERR: 5 };
 
+/**
+ * Our events counted the way tshark's rows are: calls per call event; reply statuses once per reply message
+ * (a retransmitted call answered by one reply yields two call events with the same replyFrame).
+ */
 export function countOurs(events: readonly ParsedEvent[]): CountSet {
   const c = empty();
+  const replies = new Set<string>();
   for (const e of events) {
     if (e.kind !== 'rpc') continue;
     const d = e.data as unknown as RpcData;
@@ -86,6 +94,10 @@ export function countOurs(events: readonly ParsedEvent[]): CountSet {
     inc(c.calls, `${d.programNumber}/${d.version}/${d.procedureNumber}`);
     for (const op of d.ops ?? []) inc(c.ops, op);
     if (d.noReply) continue;
+    const rk = `${d.replyFrame}/${d.xid}`;
+    if (replies.has(rk)) continue;
+    replies.add(rk);
+    inc(c.matching, 'replied');
     if (d.statusCode !== undefined) inc(c.statuses, `${d.programNumber}/${d.version}/${d.statusCode}`);
     for (const s of d.opStatuses ?? []) inc(c.opStatuses, s);
     if (d.status !== undefined && d.status in REJECT) inc(c.rpcFailures, `reject/${REJECT[d.status]}`);

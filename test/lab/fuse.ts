@@ -20,6 +20,9 @@ export interface FuseStuck {
   /** PID of `flock -x` blocked in the kernel on MNT/lockme. */
   readonly stuckPid: number;
   readonly daemonLog: () => string;
+  /** Start `dd` writing MNT/hangwrite: it parks in FUSE_WRITE holding the inode lock, so a second writer then
+   *  sleeps uninterruptibly (D, immune to SIGKILL) on that lock. Returns dd's PID. */
+  startWriter(): Promise<number>;
   release(): Promise<void>;
 }
 
@@ -69,7 +72,14 @@ export async function startFuseStuck(): Promise<FuseStuck> {
   const flock = spawn('flock', ['-x', path.join(mnt, 'lockme'), '-c', 'true'], { stdio: 'ignore' });
   await waitFor('flock to park in FUSE', () => daemonLog().includes('parked FLOCK'), 5000);
   let released = false;
+  const writers: number[] = [];
   return {
+    startWriter: async () => {
+      const dd = spawn('dd', ['if=/dev/zero', `of=${path.join(mnt, 'hangwrite')}`, 'bs=16', 'count=1', 'conv=notrunc'], { stdio: 'ignore' });
+      writers.push(dd.pid!);
+      await waitFor('dd to park in FUSE_WRITE', () => daemonLog().includes('parked WRITE'), 5000);
+      return dd.pid!;
+    },
     mountPoint: mnt,
     daemonPid: daemon.pid!,
     stuckPid: flock.pid!,
@@ -84,7 +94,7 @@ export async function startFuseStuck(): Promise<FuseStuck> {
       run('fusermount3', ['-u', mnt], { allowFail: true });
       killPid(daemon.pid!, 'SIGTERM');
       await waitFor('fuse daemon exit', () => !alive(daemon.pid!), 3000).catch(() => killPid(daemon.pid!, 'SIGKILL'));
-      if (alive(flock.pid!)) killPid(flock.pid!, 'SIGKILL');
+      for (const p of [flock.pid!, ...writers]) if (alive(p)) killPid(p, 'SIGKILL');
       if (mounted()) run('umount', ['-l', mnt], { allowFail: true });
       rmSync(dir, { recursive: true, force: true });
     },

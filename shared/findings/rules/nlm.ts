@@ -228,22 +228,27 @@ function blockedNoGrant(ctx: Ctx): Finding[] {
     const resend = after.filter((c) => (c.procedure === 'LOCK' || c.procedure === 'LOCK_MSG') && ipOf(c.client) === client && c.detail.fh === b.detail.fh);
     const afterUnlock = unlock?.ts !== undefined ? secondsBetween(unlock.ts, end) ?? 0 : 0;
     const afterBlocked = secondsBetween(b.ts, end) ?? 0;
-    if (!(unlock && afterUnlock >= 5) && !(resend.length > 0 && afterBlocked > 35)) continue;
+    // The server sends GRANTED as soon as it processes the release; an UNLOCK it answered with nothing after is
+    // the signature. A short tail after the UNLOCK lowers confidence (a late callback could be outside the capture).
+    const unlockDone = unlock !== undefined && !unlock.noReply;
+    if (!unlockDone && !(resend.length > 0 && afterBlocked > 35)) continue;
+    const rst = ctx.of('packet').find((p) => /RST/.test(p.e.text) && /(^|\D)111(\D|$)/.test(p.e.text) && p.e.ts !== undefined && unlock?.ts !== undefined && p.e.ts >= unlock.ts);
     out.push(make(NO_GRANT, {
       title: `${client} was told to wait for a lock (BLOCKED) and never got GRANTED`,
       severity: 'high',
       host: b.x.host || undefined,
       subject: k,
-      confidence: unlock ? 0.85 : 0.7,
+      confidence: unlockDone ? (afterUnlock >= 5 || rst ? 0.85 : 0.65) : 0.7,
       explanation:
         `${client} asked ${ipOf(b.server)} for a blocking lock${b.detail.path ? ` on ${String(b.detail.path)}` : ''}; the server answered NLM4_BLOCKED, which means "I will call you back with GRANTED when it is free". ` +
-        (unlock ? `The holder released the lock (${unlock.client} UNLOCK at ${unlock.ts !== undefined ? toIso(unlock.ts) : '?'}), yet no GRANTED callback reached ${client} in the following ${fmtSeconds(afterUnlock)}. ` : `No GRANTED arrived within ${fmtSeconds(afterBlocked)}. `) +
+        (unlock ? `The holder released the lock (${unlock.client} UNLOCK at ${unlock.ts !== undefined ? toIso(unlock.ts) : '?'}, answered by the server), yet no GRANTED callback to ${client} follows in the ${fmtSeconds(afterUnlock)} the capture still covers${afterUnlock < 5 ? ' (a short tail: a late callback cannot be excluded)' : ''}. ` : `No GRANTED arrived within ${fmtSeconds(afterBlocked)}. `) +
         'The callback is a separate RPC from the server to the client\'s lockd (found through the client\'s portmapper): a client without rpcbind/lockd reachable, or a firewall, makes it fail, and the server may then drop the blocked request. The waiting client only re-polls every 30 s.',
       next: 'Check that the client runs rpcbind and lockd is registered (`rpcinfo -p CLIENT` from the server), that ports 111 and the nlockmgr port are open from server to client, and the server log for failed GRANTED_MSG calls.',
       evidence: [
         ctx.ev(b.x, `${callSummary(b)}: server will call back`),
         ...(unlock ? [ctx.ev(unlock.x, `${callSummary(unlock)}: the conflicting lock was released`)] : []),
         ...resend.slice(0, 3).map((c) => ctx.ev(c.x, `${callSummary(c)}: client polls again`)),
+        ...(rst ? [ctx.ev(rst, 'the server\'s connection to the client\'s portmapper (port 111) was refused')] : []),
       ],
     }));
   }

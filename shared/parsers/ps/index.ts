@@ -79,6 +79,12 @@ export function createPsParser(ctx: ParseContext, emit: (e: ParsedEvent) => void
       });
       const pid = v.pid !== undefined ? Number(v.pid) : undefined;
       const stat = v.stat;
+      // procps state codes (ps(1) PROCESS STATE CODES) plus BSD modifiers: anything else is not a ps row.
+      if ((stat !== undefined && !/^[RSDTtZXIWP][<NLsl+]*$/.test(stat)) || (v.pid !== undefined && !/^\d+$/.test(v.pid))) {
+        skipped++;
+        firstSkipped ??= lineNo;
+        return;
+      }
       const wchan = v.wchan !== undefined && v.wchan !== '-' ? v.wchan : undefined;
       const cls = wchan ? classifyFrames([], wchan) : undefined;
       const elapsedSeconds = v.etimes !== undefined ? Number(v.etimes) : v.elapsed !== undefined ? elapsedToSeconds(v.elapsed) : undefined;

@@ -55,7 +55,7 @@ export function createSystemctlParser(ctx: ParseContext, emit: (e: ParsedEvent) 
         return;
       }
       if (NOT_SYSTEMD.test(text)) {
-        if (cur?.error !== undefined || cur?.state !== undefined) flush();
+        if (cur?.state !== undefined) flush(); // a new failure after a complete block
         // No answer from systemd says nothing about the service: 'unknown', never 'dead'.
         cur ??= { line: lineNo };
         cur.error ??= text.trim();

@@ -1,5 +1,5 @@
 /** Programs we name but do not decode (NFS_ACL) and programs we do not know at all: procedure names only. */
-import { NFSACL_PROCS, nameOr } from '../names';
+import { NFS3_STAT, NFSACL_PROCS, nameOr } from '../names';
 import type { RpcProgramName } from '../types';
 import type { ProgramDecoder } from './types';
 
@@ -9,7 +9,13 @@ export const nfsaclDecoder: ProgramDecoder = {
   knowsVersion: (v) => v === 2 || v === 3,
   procName: (_v, p) => nameOr(NFSACL_PROCS, p, 'PROC_'),
   decodeCall() {},
-  decodeReply() {},
+  decodeReply(r, _v, p, out) {
+    // Every NFS_ACL result starts with an nfsstat (Linux fs/nfsd/nfs3acl.c, nfs2acl.c).
+    if (p === 0) return;
+    const st = r.u32();
+    out.statusCode = st;
+    out.status = nameOr(NFS3_STAT, st, 'NFS3ERR_');
+  },
 };
 
 export function unknownProgram(program: number): ProgramDecoder {

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import WebSocket from 'ws';
+import { openDb } from '../../electron/store/db';
+import { Backend } from '../../electron/api/backend';
+import { startServer, safeStaticPath, type RunningServer } from '../../electron/server/server';
+
+/** Raw HTTP so the test controls Host and Origin exactly (fetch would not let it forge them). */
+function http(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString(), headers: res.headers }));
+    });
+    req.on('error', fail);
+    req.end(o.body);
+  });
+}
+
+let dir: string;
+let server: RunningServer;
+let backend: Backend;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cf-server-'));
+  const staticDir = join(dir, 'static');
+  mkdirSync(staticDir);
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Casefile</title>');
+  writeFileSync(join(dir, 'secret.txt'), 'do not serve');
+  mkdirSync(join(dir, 'static-evil'));
+  writeFileSync(join(dir, 'static-evil', 'x.js'), 'evil');
+  symlinkSync(join(dir, 'secret.txt'), join(staticDir, 'link.txt'));
+  const dbFile = join(dir, 'c.db');
+  backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: join(dir, 'none') });
+  server = await startServer({ backend, port: 0, staticDir });
+});
+afterAll(async () => {
+  await server.close();
+  await backend.dispose();
+  backend.store.db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const api = (method: string, body: unknown, headers: Record<string, string> = {}) =>
+  http(server.port, `/api/${method}`, { method: 'POST', body: JSON.stringify(body), headers: { host: `127.0.0.1:${server.port}`, 'content-type': 'application/json', 'x-casefile-token': server.token, ...headers } });
+
+describe('browser mode server', () => {
+  it('prints a loopback URL with a random token', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('answers API calls that carry the token', async () => {
+    const r = await api('cases.create', { name: 'demo' });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).name).toBe('demo');
+    const l = await api('cases.list', {});
+    expect(JSON.parse(l.body).map((c: { name: string }) => c.name)).toEqual(['demo']);
+  });
+
+  it('refuses requests without the token or with a wrong one', async () => {
+    expect((await api('cases.list', {}, { 'x-casefile-token': '' })).status).toBe(401);
+    expect((await api('cases.list', {}, { 'x-casefile-token': `${server.token.slice(0, -1)}x` })).status).toBe(401);
+  });
+
+  it('refuses another Origin and another Host (DNS rebinding)', async () => {
+    const o = await api('cases.list', {}, { origin: 'http://evil.example' });
+    expect(o.status).toBe(403);
+    expect(JSON.parse(o.body).error).toMatch(/cross-origin/);
+    expect((await api('cases.list', {}, { host: `evil.example:${server.port}` })).status).toBe(403);
+    expect((await api('cases.list', {}, { origin: `http://127.0.0.1:${server.port}` })).status).toBe(200);
+  });
+
+  it('validates every input with the contract and reports unknown methods', async () => {
+    const bad = await api('cases.create', { name: 42 });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).code).toBe('invalid-input');
+    expect((await api('constructor', {})).status).toBe(404);
+    expect((await api('__proto__', {})).status).toBe(404);
+    expect((await api('cases.list', {}, { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('serves the page with a strict CSP and never serves files outside its folder', async () => {
+    const page = await http(server.port, '/', { headers: { host: `127.0.0.1:${server.port}` } });
+    expect(page.status).toBe(200);
+    expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+    expect(String(page.headers['content-security-policy'])).not.toContain('unsafe-eval');
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/../static-evil/x.js', '/link.txt', '/%00']) {
+      expect((await http(server.port, p, { headers: { host: `127.0.0.1:${server.port}` } })).status, p).toBe(404);
+    }
+    expect(safeStaticPath(join(dir, 'static'), '/../static-evil/x.js')).toBeUndefined();
+  });
+
+  it('binds to loopback only', async () => {
+    const { networkInterfaces } = await import('node:os');
+    const other = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (other) {
+      await expect(new Promise((ok, fail) => request({ host: other.address, port: server.port, path: '/', timeout: 2000 }, ok).on('error', fail).on('timeout', () => fail(new Error('timeout'))).end())).rejects.toThrow();
+    } else {
+      // No non-loopback interface on this machine: check the bound address directly.
+      expect(server.url.startsWith('http://127.0.0.1:')).toBe(true);
+    }
+  });
+
+  it('pushes events over a WebSocket that needs the token', async () => {
+    const bad = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=nope`);
+    await expect(new Promise((ok, fail) => (bad.on('open', ok), bad.on('error', fail)))).rejects.toThrow(/403/);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+    await new Promise((ok) => ws.on('open', ok));
+    const got = new Promise<{ event: string }>((ok) => ws.on('message', (m) => ok(JSON.parse(String(m)))));
+    const c = JSON.parse((await api('cases.create', { name: 'ev' })).body);
+    await api('annotations.add', { caseId: c.id, target: 'case', body: 'note' });
+    expect((await got).event).toBe('case.updated');
+    ws.close();
+  });
+});
