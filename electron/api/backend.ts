@@ -8,6 +8,7 @@ import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
 import { correctedTime } from '../timeline/correct';
 import { ApiError } from './errors';
+import { packetAt, exportPcapSlice } from './packets';
 import { readLines, timelineRange, timelineBuckets, relatedEvents, searchCase } from './queries';
 import { analyzeCase } from '../findings/analyze';
 import { PlaybookRegistry } from '../runner/registry';
@@ -337,6 +338,9 @@ export class Backend {
         if (!a) throw new ApiError(`artifact ${artifactId} not found`, 'not-found');
         return { artifact: this.artifactOut(a), ...readLines(store, a, fromLine, maxLines) };
       },
+      'artifacts.packet': ({ artifactId, frame }) => strip(packetAt(store, artifactId, frame)),
+      'artifacts.exportPcap': ({ artifactId, fromNs, toNs, xids }) =>
+        exportPcapSlice(store, artifactId, { fromNs: fromNs === undefined ? undefined : BigInt(fromNs), toNs: toNs === undefined ? undefined : BigInt(toNs), xids }),
       'artifacts.import': ({ caseId, name, base64, kind, hostName }) => {
         this.writableCase(caseId);
         const bytes = Buffer.from(base64, 'base64');

@@ -151,11 +151,15 @@ export function importBundle(store: Store, file: string, asName?: string): { nam
       for (const t of TABLES) offsets[t.name] = (db.prepare(`SELECT coalesce(max(id), 0) FROM main.${t.name}`).pluck().get() as number) ?? 0;
       for (const t of TABLES) {
         const cols = columns(db, t.name);
-        const sel = cols.map((c) => (c === 'id' ? `id + ${offsets[t.name]}` : t.fks[c] ? `CASE WHEN ${c} IS NULL THEN NULL ELSE ${c} + ${offsets[t.fks[c]!]} END` : c));
-        db.prepare(`INSERT INTO main.${t.name} (${cols.join(', ')}) SELECT ${sel.join(', ')} FROM b.${t.name}`).run();
+        const sel = cols.map((c) =>
+          c === 'id' ? `id + ${offsets[t.name]}` : t.name === 'cases' && c === 'name' ? '@name' : t.fks[c] ? `CASE WHEN ${c} IS NULL THEN NULL ELSE ${c} + ${offsets[t.fks[c]!]} END` : c,
+        );
+        const stmt = db.prepare(`INSERT INTO main.${t.name} (${cols.join(', ')}) SELECT ${sel.join(', ')} FROM b.${t.name}`);
+        if (t.name === 'cases') stmt.run({ name });
+        else stmt.run();
       }
       const caseId = offsets.cases! + (db.prepare('SELECT id FROM b.cases').pluck().get() as number);
-      db.prepare('UPDATE main.cases SET name = ?, read_only = 1, imported_from = ? WHERE id = ?').run(name, file, caseId);
+      db.prepare('UPDATE main.cases SET read_only = 1, imported_from = ? WHERE id = ?').run(file, caseId);
       db.prepare(`INSERT INTO main.artifact_chunks SELECT artifact_id + ${offsets.artifacts}, seq, data FROM b.artifact_chunks`).run();
       db.prepare(`INSERT INTO main.artifact_lines SELECT artifact_id + ${offsets.artifacts}, line, offset FROM b.artifact_lines`).run();
       const ah = db.prepare('SELECT coalesce(max(id), 0) FROM main.annotation_history').pluck().get() as number;

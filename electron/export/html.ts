@@ -126,10 +126,10 @@ code,pre{font:12px ui-monospace,monospace;background:#f4f4f4;padding:1px 3px;bor
   h.push('<h2>Hosts</h2>');
   if (m.hosts.length === 0) h.push('<p>No hosts (evidence was imported).</p>');
   else {
-    h.push('<table><tr><th>host</th><th>destination</th><th>host key</th><th>clock offset</th></tr>');
+    h.push('<table><tr><th>host</th><th>destination</th><th>kernel</th><th>host key</th><th>clock offset</th></tr>');
     for (const x of m.hosts) {
       const off = x.clockOffsetNs === undefined ? 'not measured' : `${formatDuration(x.clockOffsetNs + x.clockAdjustNs)} ± ${formatDuration(x.clockUncertaintyNs ?? 0n)}`;
-      h.push(`<tr><td>${esc(x.name)}</td><td>${esc(x.destination)}${x.jumpChain.length ? ` via ${esc(x.jumpChain.join(' → '))}` : ''}</td><td><code>${esc(x.hostKeyFingerprint ?? '—')}</code></td><td>${esc(off)}</td></tr>`);
+      h.push(`<tr><td>${esc(x.name)}</td><td>${esc(x.destination)}${x.jumpChain.length ? ` via ${esc(x.jumpChain.join(' → '))}` : ''}</td><td>${esc(m.hostFacts.get(x.id)?.uname ?? m.hostFacts.get(x.id)?.kernel ?? '—')}</td><td><code>${esc(x.hostKeyFingerprint ?? '—')}</code></td><td>${esc(off)}</td></tr>`);
     }
     h.push('</table>');
   }

@@ -18,6 +18,8 @@ export interface ReportModel {
   readonly annotations: readonly AnnotationRow[];
   readonly keyEvents: readonly EventRow[];
   readonly annotatedEvents: ReadonlyMap<number, EventRow>;
+  /** Facts from each host's latest host-info artifact (uname -a). */
+  readonly hostFacts: ReadonlyMap<number, { readonly kernel?: string; readonly uname?: string }>;
 }
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
@@ -41,7 +43,13 @@ export function buildReportModel(store: Store, caseId: number): ReportModel {
     )
     .safeIntegers(true)
     .all(caseId);
+  const hostFacts = new Map<number, { kernel?: string; uname?: string }>();
+  for (const r of store.db.prepare("SELECT host_id, data_json FROM events WHERE case_id = ? AND kind = 'host' AND host_id IS NOT NULL ORDER BY id").all(caseId) as { host_id: number; data_json: string }[]) {
+    const d = JSON.parse(r.data_json) as { kernel?: string; uname?: string };
+    hostFacts.set(r.host_id, { kernel: d.kernel, uname: d.uname });
+  }
   return {
+    hostFacts,
     caseName: c.name,
     caseTitle: c.title,
     generatedNs: BigInt(Date.now()) * 1_000_000n,
@@ -92,12 +100,12 @@ export function renderMarkdown(m: ReportModel): string {
   out.push('');
   if (m.hosts.length === 0) out.push('No hosts (evidence was imported).');
   else {
-    out.push('| host | destination | host key | clock offset | boot time |');
-    out.push('|---|---|---|---|---|');
+    out.push('| host | destination | kernel | host key | clock offset | boot time |');
+    out.push('|---|---|---|---|---|---|');
     for (const h of m.hosts) {
       const off = h.clockOffsetNs === undefined ? 'not measured' : `${formatDuration(h.clockOffsetNs + h.clockAdjustNs)} ± ${formatDuration(h.clockUncertaintyNs ?? 0n)}${h.clockAdjustNs !== 0n ? ` (incl. manual ${formatDuration(h.clockAdjustNs)})` : ''}`;
       out.push(
-        `| ${mdText(h.name)} | ${mdText(h.destination)}${h.jumpChain.length ? ` via ${h.jumpChain.map(mdText).join(' → ')}` : ''} | ${h.hostKeyFingerprint ? `${mdText(h.hostKeyType ?? '')} ${mdText(h.hostKeyFingerprint)}` : '—'} | ${off} | ${h.bootTimeNs !== undefined ? toIso(h.bootTimeNs, 3) : '—'} |`,
+        `| ${mdText(h.name)} | ${mdText(h.destination)}${h.jumpChain.length ? ` via ${h.jumpChain.map(mdText).join(' → ')}` : ''} | ${mdText(m.hostFacts.get(h.id)?.kernel ?? '—')} | ${h.hostKeyFingerprint ? `${mdText(h.hostKeyType ?? '')} ${mdText(h.hostKeyFingerprint)}` : '—'} | ${off} | ${h.bootTimeNs !== undefined ? toIso(h.bootTimeNs, 3) : '—'} |`,
       );
     }
   }
@@ -151,7 +159,7 @@ export function renderMarkdown(m: ReportModel): string {
     const ev = a.eventId !== undefined ? m.annotatedEvents.get(a.eventId) : undefined;
     const at = ev ? when(ev, m.hosts) : a.startNs !== undefined ? toIso(a.startNs) : '';
     const marker = a.marker ? ` [${a.marker}]` : '';
-    out.push(`- ${a.starred ? '★ ' : ''}${at}${marker}${ev ? ` on ${mdText(hostName(m.hosts, ev.hostId))}: ${mdCode(ev.text.slice(0, 200))}` : ''}`);
+    out.push(`- ${a.starred ? '★ ' : ''}${at}${marker}${ev ? ` on ${mdText(hostName(m.hosts, ev.hostId))}: ${mdText(ev.text.slice(0, 200))}` : ''}`);
     for (const l of a.body.split('\n')) out.push(`  > ${mdText(l)}`);
   }
   out.push('');

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import Editor, { type OnMount } from '@monaco-editor/react';
 import type { Output } from '../../shared/api/contract';
 import { monaco } from '../monaco/setup';
@@ -7,6 +7,7 @@ import { useApi } from '../api/context';
 import { errorText } from '../api/errors';
 import { clip, formatBytes, visible } from '../util/text';
 import { useCase } from './caseContext';
+import { PageIndex } from '../viewer/paging';
 
 type Page = Output<'artifacts.read'>;
 type MonacoEditor = Parameters<OnMount>[0];
@@ -30,6 +31,7 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
   const [goto, setGoto] = useState('');
   const editorRef = useRef<MonacoEditor | undefined>(undefined);
   const decorations = useRef<string[]>([]);
+  const index = useMemo(() => (page ? new PageIndex(page, page.artifact.kind === 'pcap') : undefined), [page]);
 
   const load = async (fromLine: number, want: number): Promise<void> => {
     try {
@@ -45,7 +47,7 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
 
   const jump = (l: number): void => {
     const want = Math.max(1, l);
-    if (page && want >= page.fromLine && want < page.fromLine + page.lines.length) {
+    if (index && index.rowOf(want) !== undefined) {
       setTarget(want);
       setCursor(want);
       return;
@@ -62,45 +64,38 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
   // Reveal and mark the target line whenever the page or target changes.
   useEffect(() => {
     const ed = editorRef.current;
-    if (!ed || !page) return;
-    const rel = target - page.fromLine + 1;
-    if (rel < 1 || rel > page.lines.length) return;
-    ed.revealLineInCenter(rel);
-    ed.setPosition({ lineNumber: rel, column: 1 });
-    decorations.current = ed.deltaDecorations(decorations.current, [
-      { range: new monaco.Range(rel, 1, rel, 1), options: { isWholeLine: true, className: 'viewer-target-line', linesDecorationsClassName: 'viewer-target-gutter' } },
-    ]);
-  }, [page, target]);
+    if (ed && index) reveal(ed, index, target);
+  }, [index, target]);
 
   const onMount: OnMount = (ed) => {
     editorRef.current = ed;
     ed.onDidChangeCursorPosition((e) => {
-      const from = pageRef.current?.fromLine ?? 1;
-      setCursor(e.position.lineNumber + from - 1);
+      const ix = indexRef.current;
+      if (ix) setCursor(ix.numberAt(e.position.lineNumber));
     });
-    // Trigger the reveal effect for a page loaded before the editor mounted.
-    setTarget((t) => t);
-    const p = pageRef.current;
-    if (p) {
-      const rel = targetRef.current - p.fromLine + 1;
-      if (rel >= 1 && rel <= p.lines.length) {
-        ed.revealLineInCenter(rel);
-        ed.setPosition({ lineNumber: rel, column: 1 });
-        decorations.current = ed.deltaDecorations(decorations.current, [
-          { range: new monaco.Range(rel, 1, rel, 1), options: { isWholeLine: true, className: 'viewer-target-line', linesDecorationsClassName: 'viewer-target-gutter' } },
-        ]);
-      }
-    }
+    // A page loaded before the editor mounted: reveal now.
+    if (indexRef.current) reveal(ed, indexRef.current, targetRef.current);
   };
-  const pageRef = useRef<Page | undefined>(undefined);
-  pageRef.current = page;
+  const reveal = (ed: MonacoEditor, ix: PageIndex, line: number): void => {
+    const row = ix.rowOf(line);
+    if (row === undefined) return;
+    ed.revealLineInCenter(row);
+    ed.setPosition({ lineNumber: row, column: 1 });
+    setCursor(ix.numberAt(row));
+    decorations.current = ed.deltaDecorations(decorations.current, [
+      { range: new monaco.Range(row, 1, row, 1), options: { isWholeLine: true, className: 'viewer-target-line', linesDecorationsClassName: 'viewer-target-gutter' } },
+    ]);
+  };
+  const indexRef = useRef<PageIndex | undefined>(undefined);
+  indexRef.current = index;
   const targetRef = useRef(target);
   targetRef.current = target;
 
   const a = page?.artifact ?? ctx.detail.artifacts.find((x) => x.id === artifactId);
   const from = page?.fromLine ?? 1;
   const total = a?.lineCount;
-  const cursorText = page && cursor >= from && cursor < from + page.lines.length ? page.lines[cursor - from] : undefined;
+  const cursorRow = index?.rowOf(cursor);
+  const cursorText = index && cursorRow !== undefined && index.numberAt(cursorRow) === cursor ? index.textAt(cursorRow) : undefined;
 
   return (
     <div className="viewer" data-testid="viewer" data-artifact-id={artifactId} data-from-line={from} data-target-line={target} data-cursor-line={cursor}>
@@ -117,10 +112,10 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
           ◀ Previous
         </button>
         <span className="small mono" data-testid="viewer-range">
-          lines {from}–{from + (page?.lines.length ?? 0) - 1}
+          {page?.artifact.kind === 'pcap' ? 'frames' : 'lines'} {index?.first ?? from}–{index?.last ?? from}
           {total !== undefined ? ` of ${total}` : ''}
         </span>
-        <button disabled={!page || !page.truncated} onClick={() => void load(from + PAGE_LINES, from + PAGE_LINES)}>
+        <button disabled={!page || !page.truncated || !index} onClick={() => index && void load(index.last + 1, index.last + 1)}>
           Next ▶
         </button>
         <form
@@ -147,8 +142,8 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
             options={{
               readOnly: true,
               domReadOnly: true,
-              lineNumbers: (n: number) => String(n + from - 1),
-              lineNumbersMinChars: Math.max(5, String(from + page.lines.length).length + 1),
+              lineNumbers: (n: number) => String(index?.numberAt(n) ?? n),
+              lineNumbersMinChars: Math.max(5, String(index?.last ?? 0).length + 1),
               renderControlCharacters: true,
               unicodeHighlight: { ambiguousCharacters: true, invisibleCharacters: true, nonBasicASCII: false },
               links: false,

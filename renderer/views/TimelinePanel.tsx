@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApi } from '../api/context';
 import { errorText } from '../api/errors';
 import { TimelineController } from '../timeline/controller';
-import type { TBucket } from '../timeline/data';
+import { laneKey, type TBucket } from '../timeline/data';
 import type { Palette, TimelineAnnotation } from '../timeline/draw';
 import { layoutLanes, type LaneInfo } from '../timeline/layout';
 import { formatNs, isValidZone, type Zone } from '../timeline/timefmt';
@@ -109,7 +109,13 @@ export function TimelinePanel(): ReactNode {
   }, [ctx.theme]);
 
   const lanes: LaneInfo[] = useMemo(
-    () => (range.data?.lanes ?? []).map((l) => ({ key: `${l.hostId ?? '-'}|${l.lane}`, hostId: l.hostId, hostName: l.hostId === undefined ? 'case' : ctx.hostName(l.hostId), lane: l.lane, count: l.count })),
+    () =>
+      (range.data?.lanes ?? []).map((l) => {
+        const hostName = l.hostId === undefined ? 'case' : ctx.hostName(l.hostId);
+        // The backend may prefix the lane with the host ("filer/rpc"); the label shows the host once.
+        const lane = l.lane.startsWith(`${hostName}/`) ? l.lane.slice(hostName.length + 1) : l.lane;
+        return { key: laneKey(l.hostId, l.lane), hostId: l.hostId, hostName, lane, count: l.count };
+      }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [range.data, detail.hosts],
   );

@@ -270,6 +270,14 @@ export const API = {
     z.object({ artifactId: Id, fromLine: z.number().int().min(1).default(1), maxLines: z.number().int().min(1).max(20_000).default(2000) }),
     z.object({ artifact: Artifact, fromLine: z.number(), lines: z.array(z.string()), truncated: z.boolean() }),
   ),
+  'artifacts.packet': m(
+    z.object({ artifactId: Id, frame: z.number().int().min(1) }),
+    z.object({ frame: z.number(), role: z.enum(['call', 'reply']), eventId: Id, text: z.string(), data: z.record(z.string(), z.unknown()), tsNs: NsString.optional(), linkType: z.number().optional(), length: z.number(), hex: z.string(), note: z.string().optional() }),
+  ),
+  'artifacts.exportPcap': m(
+    z.object({ artifactId: Id, fromNs: NsString.optional(), toNs: NsString.optional(), xids: z.array(z.number().int()).max(100_000).optional() }),
+    z.object({ base64: z.string(), fileName: z.string(), frames: z.number() }),
+  ),
   'artifacts.import': m(z.object({ caseId: Id, name: z.string().max(500), base64: z.string(), kind: z.string().optional(), hostName: z.string().optional() }), Artifact),
   'events.list': m(
     z.object({ caseId: Id, artifactId: Id.optional(), hostIds: z.array(Id).optional(), kinds: z.array(z.string()).optional(), fromNs: NsString.optional(), toNs: NsString.optional(), limit: z.number().int().min(1).max(5000).default(500), offset: z.number().int().min(0).default(0), ids: z.array(Id).max(5000).optional() }),

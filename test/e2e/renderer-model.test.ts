@@ -13,6 +13,7 @@ import { clip, visible, visibleLines } from '../../renderer/util/text';
 import { msTextToNs, nsToMsText, parseUserInstant } from '../../renderer/util/time';
 import { parseRoute, routeHash } from '../../renderer/app/route';
 import { evidenceRef } from '../../renderer/views/FindingsPanel';
+import { PageIndex } from '../../renderer/viewer/paging';
 
 const S = 1_000_000_000n;
 // 2024-05-01T12:00:00Z, an instant with a nanosecond tail that a float would lose.
@@ -272,5 +273,30 @@ describe('hostile text and small helpers', () => {
     expect(evidenceRef({ eventId: 7, text: 'flock(11, LOCK_EX' })).toMatchObject({ eventId: 7, label: 'flock(11, LOCK_EX' });
     expect(evidenceRef({ artifactId: 2, line: 40 })).toMatchObject({ artifactId: 2, line: 40, label: 'artifact 2:40' });
     expect(evidenceRef(null)).toBeUndefined();
+  });
+});
+
+describe('artifact viewer paging', () => {
+  it('numbers a text page contiguously from its first line', () => {
+    const ix = new PageIndex({ fromLine: 101, lines: ['a', 'b', 'c'] }, false);
+    expect(ix.numberAt(1)).toBe(101);
+    expect(ix.rowOf(103)).toBe(3);
+    expect(ix.rowOf(104)).toBeUndefined();
+    expect(ix.rowOf(100)).toBeUndefined();
+    expect(ix.textAt(2)).toBe('b');
+    expect([ix.first, ix.last]).toEqual([101, 103]);
+  });
+
+  it('numbers a capture page by frame, which is sparse', () => {
+    const ix = new PageIndex({ fromLine: 1, lines: ['#4 NLM LOCK call', '#5 NLM LOCK NLM4_DENIED', '#19 NLM UNLOCK'] }, true);
+    expect(ix.numberAt(3)).toBe(19);
+    expect(ix.rowOf(5)).toBe(2);
+    expect(ix.rowOf(10)).toBe(3); // first frame after 10
+    expect(ix.rowOf(2)).toBeUndefined();
+    expect(ix.rowOf(20)).toBeUndefined();
+    // A page whose lines are not all frame-prefixed is read as plain text.
+    const plain = new PageIndex({ fromLine: 1, lines: ['#4 x', 'not a frame'] }, true);
+    expect(plain.rowOf(2)).toBe(2);
+    expect(new PageIndex({ fromLine: 7, lines: [] }, true).rowOf(7)).toBeUndefined();
   });
 });

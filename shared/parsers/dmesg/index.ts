@@ -10,7 +10,17 @@ export { parseDmesgLine } from './record';
 export type { DmesgRecord } from './record';
 
 // Bytes that never appear in dmesg output (util-linux escapes non-printables as \xNN): a sign of binary garbage.
-const GARBAGE = /[\x00-\x08\x0e-\x1f\x7f\uFFFD]/;
+const BAD_CHAR = /[\x00-\x08\x0e-\x1f\x7f\uFFFD]/g;
+const ANSI_CSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+/**
+ * A line is garbage (binary, or bytes in another encoding) when control or replacement characters are a real
+ * share of it. A few stray bytes or ANSI colour codes do not make a kernel message unreadable: such lines are
+ * kept (and shown as text, never interpreted).
+ */
+function isGarbage(text: string): boolean {
+  const bad = text.replace(ANSI_CSI, '').match(BAD_CHAR)?.length ?? 0;
+  return bad > 0 && (bad > 8 || bad * 10 > text.length);
+}
 const KMSG_FIELD = /^ ([A-Z0-9_]{1,32})=(.*)$/;
 const JSON_KEY = /^\s*"([A-Za-z_]{1,32})"\s*:\s*(.*?)\s*,?\s*$/;
 
@@ -98,7 +108,7 @@ export function createDmesgParser(ctx: ParseContext, emit: (e: ParsedEvent) => v
         grouper.blank();
         return;
       }
-      if (GARBAGE.test(text)) {
+      if (isGarbage(text)) {
         grouper.flush();
         emit(noteEvent(lineNo, `line ${lineNo} is not text (binary or mis-encoded bytes); skipped`, { garbage: true }));
         return;

@@ -1,0 +1,150 @@
+/**
+ * Call-graph trees under one perf entry, in the two text layouts perf prints:
+ *
+ * - "graph" (`perf report --stdio`, tools/perf/ui/stdio/hist.c callchain__fprintf_graph): a straight chain is
+ *   printed as lines at one column under `---first`, a branch as `|--12.34%--name` (` --12.34%--name` for the last
+ *   one) at the column of its parent. Depth is the column where the name starts.
+ * - "fold" (the TUI browser printed to a file / copied from `perf top`, tools/perf/ui/browsers/hist.c): every level
+ *   is indented by 3 (LEVEL_OFFSET_STEP) and starts with a fold sign `-`/`+`; a node without children prints two
+ *   spaces instead of "sign + space", so its level is its text column minus 2.
+ */
+
+export interface PerfPath {
+  /** Percentage of the deepest node that states one (perf prints it on branch points and leaves). */
+  readonly pct?: number | undefined;
+  readonly chain: readonly string[];
+}
+
+interface Node {
+  readonly name: string;
+  readonly pct: number | undefined;
+  readonly col: number;
+  readonly children: Node[];
+}
+
+/** Limits so a pathological input cannot grow a tree without bound. */
+export const MAX_NODES = 20_000;
+export const MAX_PATHS = 64;
+const MAX_DEPTH = 512;
+
+// All patterns run on right-trimmed lines and end in a greedy `(\S.*)$`: no lazy group before `\s*$`, whose
+// backtracking is quadratic on long runs of blanks.
+const FOLD = /^( *)([-+]) +(?:(\d{1,3}(?:\.\d+)?)% +)?(\S.*)$/;
+const FOLD_LEAF = /^( *)(\d{1,3}(?:\.\d+)?)% +(\S.*)$/;
+const FOLD_PLAIN = /^( +)([^\s|%-][^\s%]*)$/;
+const GRAPH_BRANCH = /--(\d{1,3}(?:\.\d+)?)%--(\S.*)$/;
+const GRAPH_START = /---(\S.*)$/;
+const GRAPH_PLAIN = /^([ |]*)([^\s|]\S*)$/;
+
+export type TreeStyle = 'graph' | 'fold';
+
+/** Does this line belong to a call graph (either layout)? Decides the style when a tree starts. */
+export function chainLineStyle(text: string): TreeStyle | undefined {
+  const line = text.trimEnd();
+  if (/^\s*\|/.test(line) || GRAPH_BRANCH.test(line) || /^\s*---\S/.test(line)) return 'graph';
+  if (FOLD.test(line) || FOLD_LEAF.test(line)) return 'fold';
+  return undefined;
+}
+
+export class CallTree {
+  private readonly roots: Node[] = [];
+  private readonly stack: Node[] = [];
+  private nodes = 0;
+  /** Lines that looked like chain lines but could not be placed (over the limits). */
+  dropped = 0;
+
+  constructor(readonly style: TreeStyle) {}
+
+  get size(): number {
+    return this.nodes;
+  }
+
+  /** Feed one line; false when the line is not a call-graph line of this tree's style. */
+  add(text: string): boolean {
+    const line = text.trimEnd();
+    return this.style === 'graph' ? this.addGraph(line) : this.addFold(line);
+  }
+
+  private addFold(line: string): boolean {
+    let m = FOLD.exec(line);
+    if (m) {
+      this.place(m[4], m[3] !== undefined ? Number(m[3]) : undefined, m[1].length, 'fold');
+      return true;
+    }
+    m = FOLD_LEAF.exec(line);
+    if (m) {
+      this.place(m[3], Number(m[2]), Math.max(0, m[1].length - 2), 'fold');
+      return true;
+    }
+    // A leaf without percentage: only a single token, so prose after the tree is not taken for a frame.
+    m = FOLD_PLAIN.exec(line);
+    if (m && this.stack.length > 0) {
+      this.place(m[2], undefined, Math.max(0, m[1].length - 2), 'fold');
+      return true;
+    }
+    return false;
+  }
+
+  private addGraph(line: string): boolean {
+    if (/^[\s|]*$/.test(line)) return true; // spacer lines ("|", blank inside the graph)
+    const b = GRAPH_BRANCH.exec(line);
+    if (b) {
+      // The name starts right after "--<pct>%--".
+      this.place(b[2], Number(b[1]), b.index + b[1].length + 5, 'graph');
+      return true;
+    }
+    const s = GRAPH_START.exec(line);
+    if (s) {
+      this.place(s[1], undefined, s.index + 3, 'graph');
+      return true;
+    }
+    const p = GRAPH_PLAIN.exec(line);
+    if (p && this.stack.length > 0) {
+      this.place(p[2], undefined, p[1].length, 'graph-chain');
+      return true;
+    }
+    return false;
+  }
+
+  private place(name: string, pct: number | undefined, col: number, how: 'fold' | 'graph' | 'graph-chain'): void {
+    if (this.nodes >= MAX_NODES) {
+      this.dropped++;
+      return;
+    }
+    // fold and graph branches: the parent is the nearest open node left of this one.
+    // graph chain lines: a line at the same column is the callee of the line above it.
+    if (how === 'graph-chain') while (this.stack.length > 0 && this.stack[this.stack.length - 1].col > col) this.stack.pop();
+    else while (this.stack.length > 0 && this.stack[this.stack.length - 1].col >= col) this.stack.pop();
+    if (this.stack.length >= MAX_DEPTH) {
+      this.dropped++;
+      return;
+    }
+    const node: Node = { name, pct: pct !== undefined && Number.isFinite(pct) ? pct : undefined, col, children: [] };
+    const parent = this.stack[this.stack.length - 1];
+    if (parent) parent.children.push(node);
+    else this.roots.push(node);
+    this.stack.push(node);
+    this.nodes++;
+  }
+
+  /** Root-to-leaf paths in print order (perf sorts siblings by weight, so the first is the heaviest). */
+  paths(): PerfPath[] {
+    const out: PerfPath[] = [];
+    const chain: string[] = [];
+    // Iterative DFS: a deep tree must not overflow the JS stack.
+    const work: { node: Node; depth: number; pct: number | undefined }[] = [];
+    for (let i = this.roots.length - 1; i >= 0; i--) work.push({ node: this.roots[i], depth: 0, pct: undefined });
+    while (work.length > 0 && out.length < MAX_PATHS) {
+      const w = work.pop()!;
+      chain.length = w.depth;
+      chain.push(w.node.name);
+      const pct = w.node.pct ?? w.pct;
+      if (w.node.children.length === 0) {
+        out.push({ pct, chain: chain.slice() });
+        continue;
+      }
+      for (let i = w.node.children.length - 1; i >= 0; i--) work.push({ node: w.node.children[i], depth: w.depth + 1, pct });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Issue 2, end to end in Debian Chromium through the browser mode: create a case, add the local sshd host
+ * (from the lab's ~/.ssh/config), run host-snapshot on it with live output, see a dmesg event on the timeline
+ * and in the events table, annotate it, export Markdown and check the report's content.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startSshd, type SshdLab } from '../lab/sshd';
+import { ensureRendererBuilt, launchChromium, openApp, pwned, startCasefile, type CasefileServer } from './harness';
+
+let lab: SshdLab;
+let server: CasefileServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  await ensureRendererBuilt();
+  lab = await startSshd({ alias: 'labhost' });
+  server = await startCasefile({ home: lab.home });
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await lab?.cleanup();
+});
+
+describe('walking skeleton in the browser', () => {
+  it('creates a case, runs host-snapshot over SSH, annotates a dmesg event and exports Markdown', async () => {
+    const { page, errors, offHostRequests, context } = await openApp(browser, server);
+    try {
+      // The token is taken out of the address bar and kept for this tab only.
+      expect(page.url()).not.toContain('token=');
+
+      await page.getByTestId('new-case-name').fill('skeleton');
+      await page.getByTestId('new-case-title').fill('walking skeleton e2e');
+      await page.getByTestId('create-case').click();
+      await expect.poll(() => page.getByTestId('case-title').textContent()).toBe('skeleton');
+
+      // Hosts: import the alias from ~/.ssh/config, then test the connection (host key checked, clock measured).
+      await page.getByTestId('tab-hosts').click();
+      await page.getByTestId('import-ssh-config').click();
+      await page.getByTestId('add-config-labhost').click();
+      const card = page.getByTestId('host-labhost');
+      await card.waitFor();
+      await card.getByTestId('test-host').click();
+      await expect.poll(() => card.getByTestId('host-fingerprint').textContent(), { timeout: 30_000 }).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+      const fp = execFileSync('ssh-keygen', ['-lf', `${lab.hostKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+      expect(await card.getByTestId('host-fingerprint').textContent()).toContain(fp);
+      expect(await card.getByTestId('host-offset').textContent()).toMatch(/±/);
+
+      // Walkthrough: host-snapshot, its plan shown with the exact commands before it runs.
+      await page.getByTestId('tab-walkthrough').click();
+      await page.getByTestId('playbook-select').selectOption('host-snapshot');
+      await page.getByTestId('plan').waitFor();
+      const planned = await page.getByTestId('planned-command').allTextContents();
+      expect(planned.some((c) => c.includes('dmesg'))).toBe(true);
+      const hostBox = page.getByTestId('run-host-labhost');
+      if (!(await hostBox.isChecked())) await hostBox.check();
+      await page.getByTestId('start-run-button').click();
+      const run = page.getByTestId('run-view');
+      await run.waitFor();
+      await expect.poll(() => run.getAttribute('data-done'), { timeout: 90_000 }).toBe('true');
+      // Live output arrived for at least one step while it ran.
+      await expect.poll(() => page.getByTestId('live-output').count()).toBeGreaterThan(0);
+      const statuses = await page.locator('[data-testid^="step-status-"]').allTextContents();
+      expect(statuses.length).toBeGreaterThan(3);
+      expect(statuses.some((s) => s.endsWith(': ok'))).toBe(true);
+
+      // Timeline: a dmesg lane for the host is drawn.
+      await page.getByTestId('tab-timeline').click();
+      const canvas = page.getByTestId('timeline');
+      await expect.poll(() => canvas.getAttribute('data-loaded'), { timeout: 20_000 }).toBe('yes');
+      const lanes = JSON.parse((await canvas.getAttribute('data-lanes')) ?? '[]') as { lane: string }[];
+      expect(lanes.some((l) => /dmesg|kernel/.test(l.lane))).toBe(true);
+
+      // Events: a kernel (dmesg) event, annotated.
+      await page.getByTestId('tab-events').click();
+      await page.getByTestId('events-kind').selectOption('kernel');
+      const row = page.locator('tr[data-kind="kernel"]').first();
+      await row.waitFor({ timeout: 20_000 });
+      const eventText = (await row.locator('td').nth(6).textContent()) ?? '';
+      expect(eventText.length).toBeGreaterThan(0);
+      await row.getByRole('button', { name: 'Annotate' }).click();
+      const note = 'Kernel boot line kept as **evidence** for the e2e test';
+      await page.getByTestId('annotation-body').fill(note);
+      await page.getByTestId('marker-key-moment').check();
+      await page.getByTestId('annotation-save').click();
+      await page.getByTestId('annotation-editor').waitFor({ state: 'detached' });
+      await page.getByTestId('tab-annotations').click();
+      await expect.poll(() => page.locator('[data-testid^="annotation-"]').filter({ hasText: 'Kernel boot line kept as' }).count()).toBe(1);
+
+      // Export Markdown: the host's kernel release, the annotation, the commands as run.
+      await page.getByTestId('tab-export').click();
+      await page.getByTestId('export-md').click();
+      const md = page.getByTestId('report-md');
+      await md.waitFor({ timeout: 30_000 });
+      const report = (await md.textContent()) ?? '';
+      const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+      expect(report).toContain(release);
+      expect(report).toContain('Kernel boot line kept as');
+      expect(report).toContain('cat /proc/locks');
+      expect(report).toMatch(/dmesg/);
+      expect(report).toMatch(/[0-9a-f]{64}/); // artifact hashes
+      const download = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-download').click()]);
+      expect(download[0].suggestedFilename()).toMatch(/\.md$/);
+
+      expect(await pwned(page)).toBe(false);
+      expect(offHostRequests).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+});
