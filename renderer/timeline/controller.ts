@@ -125,7 +125,22 @@ export class TimelineController {
     this.vp = vp;
     this.deps.onViewport(vp);
     this.scheduleFetch();
+    this.publish();
     this.requestDraw();
+  }
+
+  /**
+   * State for tests and assistive tooling on the canvas element: the window shown, where the plot starts, and
+   * whether the data for this window is in (set synchronously, so a reader never sees a stale window as loaded).
+   */
+  private publish(): void {
+    if (!this.vp) return;
+    const d = this.canvas.dataset;
+    d.startNs = this.vp.startNs.toString();
+    d.endNs = this.vp.endNs.toString();
+    d.plotLeft = String(this.plotLeft);
+    d.loaded = sliceServes(this.slice, this.vp, this.corrected) && !this.pending && !this.fetchTimer ? 'yes' : 'no';
+    d.corrected = String(this.corrected);
   }
 
   setWindow(start: bigint, end: bigint): void {
@@ -136,6 +151,7 @@ export class TimelineController {
     if (c === this.corrected) return;
     this.corrected = c;
     this.invalidate();
+    this.publish();
   }
 
   setZone(z: Zone): void {
@@ -181,6 +197,7 @@ export class TimelineController {
     this.fetchTimer = setTimeout(() => {
       this.fetchTimer = undefined;
       void this.fetchIfNeeded();
+      this.publish();
     }, delayMs);
   }
 
@@ -203,6 +220,7 @@ export class TimelineController {
       if (my === this.fetchSeq) this.deps.onError(e instanceof Error ? e.message : String(e));
     } finally {
       if (my === this.fetchSeq) this.pending = undefined;
+      this.publish();
       this.requestDraw();
     }
   }
@@ -245,13 +263,7 @@ export class TimelineController {
     this.stats.drawMs.push(t1 - t0);
     if (this.stats.drawMs.length > 2000) this.stats.drawMs.splice(0, 1000);
     if (this.stats.firstDataPaint === undefined && this.slice && this.lanes.size > 0) this.stats.firstDataPaint = t1;
-    // State for tests and assistive tooling: the window shown and where each lane is.
-    const d = this.canvas.dataset;
-    d.startNs = this.vp.startNs.toString();
-    d.endNs = this.vp.endNs.toString();
-    d.plotLeft = String(this.plotLeft);
-    d.loaded = this.slice && !this.pending ? 'yes' : 'no';
-    d.corrected = String(this.corrected);
+    this.publish();
   }
 
   // ---- input -------------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ const toRow = (a: Acc): SrtRow => ({
 
 const order = (x: SrtRow, y: SrtRow): number => x.programNumber - y.programNumber || x.version - y.version || x.index - y.index;
 
+const NOT_EXECUTED = new Set(['PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR', 'RPC_MISMATCH', 'AUTH_ERROR']);
+
 export function srtStats(events: Iterable<ParsedEvent>): SrtStats {
   const procs = new Map<string, Acc>();
   const ops = new Map<string, Acc>();
@@ -75,6 +77,8 @@ export function srtStats(events: Iterable<ParsedEvent>): SrtStats {
     if (e.kind !== 'rpc' || e.durationNs === undefined) continue;
     const d = e.data as unknown as RpcData;
     if (d.retransmitOf !== undefined || d.orphanReply) continue;
+    // Calls the server did not execute (RPC-level rejection) have no service time, as in tshark.
+    if (d.status !== undefined && NOT_EXECUTED.has(d.status)) continue;
     const ns = e.durationNs;
     add(procs, `${d.programNumber}/${d.version}/${d.procedureNumber}`, {
       program: d.program, programNumber: d.programNumber, version: d.version, name: d.procedure, index: d.procedureNumber,

@@ -54,8 +54,8 @@ export const MOUNT_NO_STATD_RE = /rpc\.statd is not running but is required for 
 export const NFSD_GRACE_RE = /NFSD: starting (\d+)-second grace period/;
 /** net/sunrpc/xprt.c debug text for a task waiting for a transport slot (rpcdebug -m rpc -s xprt). */
 export const WAITING_FOR_SLOT_RE = /RPC:\s+(?:\d+\s+)?waiting for request slot/;
-/** Task dump line (rpc_show_tasks): "... <prog>v<vers> <PROC> a:<action> q:<queue>". */
-export const TASK_DUMP_RE = /^\s*(\d+)\s+([0-9a-f]{4})\s+(-?\d+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(\d+)\s+\S+\s+(\S+?)v(\d+)\s+(\S+)\s+a:(\S+)\s+q:(.*?)\s*$/;
+/** Task dump line (net/sunrpc/clnt.c rpc_show_task: "%5u %04x %6d %8p %8p %8ld %8p %sv%u %s a:%ps q:%s"; %p prints hashed hex without 0x): "... <prog>v<vers> <PROC> a:<action> q:<queue>". */
+export const TASK_DUMP_RE = /^\s*(\d+)\s+([0-9a-f]{4})\s+(-?\d+)\s+(?:0x)?[0-9a-f]+\s+(?:0x)?[0-9a-f]+\s+(-?\d+)\s+(?:0x)?[0-9a-f]+\s+(\S+?)v(\d+)\s+(\S+)\s+a:(\S+)\s+q:(.*?)\s*$/;
 
 /** NLM/NFS reply status names (shared/rpc/names.ts). */
 export const NLM_NOLOCKS = new Set(['NLM4_DENIED_NOLOCKS', 'LCK_DENIED_NOLOCKS']);

@@ -72,8 +72,9 @@ export class XdrReader {
   }
 
   skip(n: number): void {
-    const padded = (n + 3) & ~3;
-    if (n < 0 || this.pos + padded > this.end) throw new XdrShort();
+    // Lengths come from the wire (up to 2^32-1): no 32-bit bit tricks here.
+    const padded = n + ((4 - (n % 4)) % 4);
+    if (!(n >= 0) || this.pos + padded > this.end) throw new XdrShort();
     this.pos += padded;
   }
 

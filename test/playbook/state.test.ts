@@ -90,7 +90,7 @@ describe('run state machine', () => {
     expect(ask.hosts[0]!.command.display).toContain('rpcdebug -m rpc -s xprt');
     s = confirmStep(s, 'rpc-tasks', 100n);
     const x = execs(s)[0]!;
-    expect(x.requires ?? x.remote).toContain("for c in 'rpcdebug'");
+    expect(x.remote).toContain("for c in 'rpcdebug'");
     s = applyResult(startAction(s, x.id, 101n), 'rpc-tasks', 'web-1', { timedOut: true }, [], 102n);
     const next = execs(s);
     expect(next.map((a) => a.type)).toEqual(['restore']);

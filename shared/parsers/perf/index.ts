@@ -35,8 +35,28 @@ export interface PerfData {
 const HEADER = /^#\s+(?:Children|Overhead|Self)\b.*\b(?:Command|Shared Object|Symbol)\b/;
 const SAMPLES = /^#\s+Samples:\s+\S+\s+of event '([^']{1,128})'/;
 // An entry row: optional fold sign, one or two percentages, optional sample count, columns, "[k] symbol".
-const ENTRY = /^\s*[-+]?\s*(\d{1,3}\.\d+)%\s+(?:(\d{1,3}\.\d+)%\s+)?(.*?)\s*\[([kgu.H])\] +(\S.*)$/;
+// Matched in two linear steps (percentages, then the symbol marker) rather than one pattern with a lazy middle.
+const ENTRY_PCTS = /^\s*[-+]?\s*(\d{1,3}\.\d+)%\s+(?:(\d{1,3}\.\d+)%\s+)?/;
+const ENTRY_SYM = /\s\[([kgu.H])\] +(\S.*)$/;
 const MAX_ENTRY_LINE = 4096;
+
+interface EntryMatch {
+  readonly p1: string;
+  readonly p2: string | undefined;
+  readonly middle: string;
+  readonly space: string;
+  readonly symbol: string;
+}
+
+function matchEntry(text: string): EntryMatch | undefined {
+  if (text.length > MAX_ENTRY_LINE) return undefined;
+  const pm = ENTRY_PCTS.exec(text);
+  if (!pm) return undefined;
+  const rest = text.slice(pm[0].length - 1); // keep one blank so "[k]" right after the percentages still matches
+  const sm = ENTRY_SYM.exec(rest);
+  if (!sm) return undefined;
+  return { p1: pm[1], p2: pm[2], middle: rest.slice(0, sm.index).trim(), space: sm[1], symbol: sm[2].trim() };
+}
 
 interface Columns {
   readonly children: boolean;
@@ -88,13 +108,13 @@ export function createPerfParser(ctx: ParseContext, emit: (e: ParsedEvent) => vo
     });
   }
 
-  function entryFrom(m: RegExpExecArray, lineNo: number): Entry {
-    const p1 = Number(m[1]);
-    const p2 = m[2] !== undefined ? Number(m[2]) : undefined;
+  function entryFrom(m: EntryMatch, lineNo: number): Entry {
+    const p1 = Number(m.p1);
+    const p2 = m.p2 !== undefined ? Number(m.p2) : undefined;
     // Two percentages are Children then Self (perf --children); one is Overhead (= self) unless the header says Children.
     const childrenPct = p2 !== undefined ? p1 : cols?.children === true ? p1 : undefined;
     const selfPct = p2 !== undefined ? p2 : cols?.children === true ? undefined : p1;
-    let toks = m[3].split(/\s+/).filter((t) => t !== '');
+    let toks = m.middle.split(/\s+/).filter((t) => t !== '');
     if (cols?.samples === true && toks.length > 0 && /^\d+$/.test(toks[0])) toks = toks.slice(1);
     let comm: string | undefined;
     let dso: string | undefined;
@@ -106,7 +126,7 @@ export function createPerfParser(ctx: ParseContext, emit: (e: ParsedEvent) => vo
       dso = toks[toks.length - 1];
       comm = toks.slice(0, -1).join(' ');
     }
-    return { line: lineNo, endLine: lineNo, data: { comm, dso, symbol: m[5].trim(), space: m[4], childrenPct, selfPct } };
+    return { line: lineNo, endLine: lineNo, data: { comm, dso, symbol: m.symbol, space: m.space, childrenPct, selfPct } };
   }
 
   return {
@@ -126,7 +146,7 @@ export function createPerfParser(ctx: ParseContext, emit: (e: ParsedEvent) => vo
         if (sm) event = sm[1];
         return;
       }
-      const em = text.length <= MAX_ENTRY_LINE ? ENTRY.exec(text) : null;
+      const em = matchEntry(text);
       if (em) {
         flush();
         cur = entryFrom(em, lineNo);
@@ -169,7 +189,7 @@ export const perfSpec: TextParserSpec = {
       if (l.trim() === '') continue;
       if (HEADER.test(l)) return 0.95;
       n++;
-      if (l.length <= MAX_ENTRY_LINE && ENTRY.test(l)) rows++;
+      if (matchEntry(l)) rows++;
       else if (chainLineStyle(l) !== undefined && /[A-Za-z_]/.test(l)) chain++;
     }
     if (n === 0) return 0;

@@ -31,17 +31,18 @@ const MAX_DEPTH = 512;
 // backtracking is quadratic on long runs of blanks.
 const FOLD = /^( *)([-+]) +(?:(\d{1,3}(?:\.\d+)?)% +)?(\S.*)$/;
 const FOLD_LEAF = /^( *)(\d{1,3}(?:\.\d+)?)% +(\S.*)$/;
-const FOLD_PLAIN = /^( +)([^\s|%-][^\s%]*)$/;
+const FOLD_PLAIN = /^( +)([^\s|%-][^\s%]*(?: \(inlined\))?)$/;
 const GRAPH_BRANCH = /--(\d{1,3}(?:\.\d+)?)%--(\S.*)$/;
-const GRAPH_START = /---(\S.*)$/;
-const GRAPH_PLAIN = /^([ |]*)([^\s|]\S*)$/;
+// "---name" (current perf) or "--- name" (older perf, as in Documentation/callchain-overhead-calculation.txt).
+const GRAPH_START = /--- ?(\S.*)$/;
+const GRAPH_PLAIN = /^([ |]+)([^\s|].*)$/;
 
 export type TreeStyle = 'graph' | 'fold';
 
 /** Does this line belong to a call graph (either layout)? Decides the style when a tree starts. */
 export function chainLineStyle(text: string): TreeStyle | undefined {
   const line = text.trimEnd();
-  if (/^\s*\|/.test(line) || GRAPH_BRANCH.test(line) || /^\s*---\S/.test(line)) return 'graph';
+  if (/^\s*\|/.test(line) || GRAPH_BRANCH.test(line) || /^\s*--- ?\S/.test(line)) return 'graph';
   if (FOLD.test(line) || FOLD_LEAF.test(line)) return 'fold';
   return undefined;
 }
@@ -95,13 +96,19 @@ export class CallTree {
     }
     const s = GRAPH_START.exec(line);
     if (s) {
-      this.place(s[1], undefined, s.index + 3, 'graph');
+      this.place(s[1], undefined, s.index + s[0].length - s[1].length, 'graph');
       return true;
     }
     const p = GRAPH_PLAIN.exec(line);
-    if (p && this.stack.length > 0) {
-      this.place(p[2], undefined, p[1].length, 'graph-chain');
-      return true;
+    const top = this.stack[this.stack.length - 1];
+    if (p && top) {
+      const col = p[1].length;
+      // Names may hold blanks (C++ signatures, "foo (inlined)"), but prose after the graph must not become a frame:
+      // accept a blank only inside the "|" rails or exactly under the chain above.
+      if (!/\s/.test(p[2]) || / \(inlined\)$/.test(p[2]) || p[1].includes('|') || col === top.col) {
+        this.place(p[2], undefined, col, 'graph-chain');
+        return true;
+      }
     }
     return false;
   }
