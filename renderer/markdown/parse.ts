@@ -127,9 +127,9 @@ export function parseInline(src: string): Inline[] {
         continue;
       }
     }
-    if ((c === '*' || c === '_') && i + 1 < src.length && src[i + 1] !== ' ') {
-      const end = src.indexOf(c, i + 1);
-      if (end > i + 1 && src[end - 1] !== ' ') {
+    if ((c === '*' || c === '_') && opensEmphasis(src, i)) {
+      const end = closingEmphasis(src, i);
+      if (end !== undefined) {
         pushText();
         out.push({ t: 'em', children: parseInline(src.slice(i + 1, end)) });
         i = end + 1;
@@ -156,6 +156,30 @@ export function parseInline(src: string): Inline[] {
   }
   pushText();
   return out;
+}
+
+const WORD = /[\p{L}\p{N}_]/u;
+
+/**
+ * CommonMark's intraword rule for `_`: snake_case names and `__pwned` stay literal; `*` may open anywhere
+ * that is not followed by a space or a second `*`.
+ */
+function opensEmphasis(src: string, i: number): boolean {
+  const c = src[i]!;
+  const next = src[i + 1];
+  if (next === undefined || next === ' ' || next === c) return false;
+  if (c === '_' && i > 0 && WORD.test(src[i - 1]!)) return false;
+  return true;
+}
+
+function closingEmphasis(src: string, i: number): number | undefined {
+  const c = src[i]!;
+  for (let j = src.indexOf(c, i + 2); j > 0; j = src.indexOf(c, j + 1)) {
+    if (src[j - 1] === ' ' || src[j + 1] === c) continue;
+    if (c === '_' && j + 1 < src.length && WORD.test(src[j + 1]!)) continue;
+    return j;
+  }
+  return undefined;
 }
 
 /** Plain text of a tree (for titles, tests and search previews). */

@@ -2,7 +2,7 @@
  * Service response time per program/version/procedure, like `tshark -z rpc,srt,PROG,VERS`, and per NFSv4
  * operation (each operation of an answered COMPOUND is charged the COMPOUND's response time: the server
  * executes and answers them as one request, RFC 7530 §15.2).
- * Only calls with a reply count; a retransmitted call is counted once (its first transmission), as tshark does.
+ * Only answered calls count, once per reply message, timed from the first transmission of the XID (as tshark does).
  */
 import type { ParsedEvent } from '../model/event';
 import { programLabel } from '../rpc/tracker';
@@ -73,13 +73,29 @@ export function srtStats(events: Iterable<ParsedEvent>): SrtStats {
   const procs = new Map<string, Acc>();
   const ops = new Map<string, Acc>();
   const opIndex = new Map<string, number>();
+  const list: ParsedEvent[] = [];
+  // tshark times a reply from the FIRST transmission of its XID on the conversation (a retransmission does
+  // not restart the clock), and counts each reply message once.
+  const firstCall = new Map<string, bigint>();
   for (const e of events) {
-    if (e.kind !== 'rpc' || e.durationNs === undefined) continue;
+    if (e.kind !== 'rpc' || e.ts === undefined) continue;
     const d = e.data as unknown as RpcData;
-    if (d.retransmitOf !== undefined || d.orphanReply) continue;
+    if (d.orphanReply) continue;
+    list.push(e);
+    const k = `${d.client}>${d.server}/${d.xid}`;
+    const t = firstCall.get(k);
+    if (t === undefined || e.ts < t) firstCall.set(k, e.ts);
+  }
+  const seenReply = new Set<string>();
+  for (const e of list) {
+    const d = e.data as unknown as RpcData;
+    if (d.replyTs === undefined || e.ts === undefined) continue;
     // Calls the server did not execute (RPC-level rejection) have no service time, as in tshark.
     if (d.status !== undefined && NOT_EXECUTED.has(d.status)) continue;
-    const ns = e.durationNs;
+    const rk = `${d.replyFrame}/${d.xid}`;
+    if (seenReply.has(rk)) continue;
+    seenReply.add(rk);
+    const ns = BigInt(d.replyTs) - (firstCall.get(`${d.client}>${d.server}/${d.xid}`) ?? e.ts);
     add(procs, `${d.programNumber}/${d.version}/${d.procedureNumber}`, {
       program: d.program, programNumber: d.programNumber, version: d.version, name: d.procedure, index: d.procedureNumber,
     }, ns);

@@ -1,5 +1,5 @@
 import type { EventKind } from '../model/event';
-import { toIso } from '../model/time';
+import { secondsTextToNanos, toIso } from '../model/time';
 import type { EvidenceRef, InputEvent, RuleInput, StepRecord } from './types';
 
 /**
@@ -149,4 +149,11 @@ export function ipOf(endpoint: string | undefined): string | undefined {
   if (v6) return v6[1];
   const m = /^(.*?)(?::\d+)?$/.exec(endpoint);
   return m ? m[1] : endpoint;
+}
+
+/** An event's instant: wall time when known, else the boot-relative seconds of a raw dmesg line (same host, same boot: differences still hold). */
+export function instant(e: InputEvent): bigint | undefined {
+  if (e.ts !== undefined) return e.ts;
+  const s = e.data.seconds;
+  return typeof s === 'string' ? secondsTextToNanos(s) : undefined;
 }

@@ -11,6 +11,9 @@ import { mountsSpec } from './mounts';
 import { rpcinfoSpec } from './rpcinfo';
 import { systemctlSpec } from './systemctl';
 import { hostInfoSpec } from './hostinfo';
+import { perfSpec } from './perf';
+import { phpSlowSpec } from './phpslow';
+import { rpcTasksSpec } from './rpctasks';
 
 export { decodeTextBytes } from './decode';
 export { createDmesgParser, dmesgSpec } from './dmesg';
@@ -43,9 +46,12 @@ export const TEXT_PARSERS: readonly TextParserSpec[] = [
   procLocksSpec,
   procSyscallSpec,
   straceSpec,
+  phpSlowSpec,
+  rpcTasksSpec,
   dmesgSpec,
   procStackSpec,
   mountsSpec,
+  perfSpec,
   psSpec,
 ];
 

@@ -72,6 +72,8 @@ export class RpcTracker {
   readonly counters: TrackerCounters = { calls: 0, replies: 0, matched: 0, noReply: 0, orphanReplies: 0, malformed: 0 };
   readonly ctx: DecodeContext = { fhNames: new FhNames(), cbPrograms: new Set<number>() };
   private readonly unknown = new Map<number, ProgramDecoder>();
+  /** Recently answered calls (client>server/xid -> call frame), to recognise a retransmission sent after the reply. */
+  private readonly answered = new Map<string, number>();
 
   constructor(
     private readonly emit: (e: ParsedEvent) => void,
@@ -181,6 +183,10 @@ export class RpcTracker {
     };
     const map = fromA ? conv.pendingA : conv.pendingB;
     const first = map.get(h.xid);
+    if (first === undefined) {
+      const earlier = this.answered.get(`${client}>${server}/${h.xid}`);
+      if (earlier !== undefined) p.retransmitOf = earlier;
+    }
     if (first !== undefined) {
       p.retransmitOf = first.meta.frame;
       if (first.dups === undefined) first.dups = [];
@@ -222,6 +228,11 @@ export class RpcTracker {
       if (ro.status === undefined && p.gssService !== 3) ro.status = 'SUCCESS';
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
+    if (this.answered.size >= 65536) {
+      const oldest = this.answered.keys().next();
+      if (!oldest.done) this.answered.delete(oldest.value);
+    }
+    this.answered.set(`${p.client}>${p.server}/${p.xid}`, p.retransmitOf ?? p.meta.frame);
     this.emitCall(p, ro, meta, short);
     if (p.dups !== undefined) for (const d of p.dups) this.emitCall(d, ro, meta, short);
   }

@@ -81,6 +81,11 @@ async function canvasInfo(page: Page): Promise<CanvasInfo> {
   };
 }
 
+/** Monaco's visible text (it renders spaces as no-break spaces). */
+async function editorText(page: Page): Promise<string> {
+  return ((await page.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+}
+
 function xOf(ci: CanvasInfo, t: bigint): number {
   const plotW = ci.width - ci.plotLeft;
   return ci.box.x + ci.plotLeft + (Number(t - ci.start) / Number(ci.end - ci.start)) * plotW;
@@ -157,7 +162,7 @@ describe('investigation surface in the browser', () => {
       await viewer.waitFor();
       await expect.poll(() => viewer.getAttribute('data-target-line'), { timeout: 20_000 }).toBe(String(denied.line));
       await expect.poll(() => page.getByTestId('viewer-line').textContent(), { timeout: 20_000 }).toContain('NLM4_DENIED');
-      await expect.poll(() => page.locator('.view-lines').textContent(), { timeout: 20_000 }).toContain(`#${denied.line} `);
+      await expect.poll(() => editorText(page), { timeout: 20_000 }).toContain(`#${denied.line} `);
 
       // Annotate the packet's line and star it; then annotate the event itself with hostile Markdown.
       await page.getByTestId('annotate-line').click();
@@ -190,7 +195,7 @@ describe('investigation surface in the browser', () => {
       await expect.poll(() => page.getByTestId('search-hit').count()).toBeGreaterThan(0);
       await page.getByTestId('search-hit').first().click();
       await page.getByTestId('viewer').waitFor();
-      await expect.poll(() => page.locator('.view-lines').textContent(), { timeout: 20_000 }).toContain('window.__pwned');
+      await expect.poll(() => editorText(page), { timeout: 20_000 }).toContain('window.__pwned');
 
       // Events table: hostile lines as text, ANSI escapes made visible (␛), not interpreted.
       await page.getByTestId('tab-events').click();

@@ -232,6 +232,13 @@ describe('safe Markdown', () => {
     expect(safeHref(' http://x.example/a ')).toBe('http://x.example/a');
   });
 
+  it('keeps underscores inside words literal (snake_case, __dunder)', () => {
+    expect(inlineText(parseInline('window.__pwned=1 and nfs4_wait_clnt_recover'))).toBe('window.__pwned=1 and nfs4_wait_clnt_recover');
+    expect(parseInline('nfs4_wait_clnt_recover').map((n) => n.t)).toEqual(['text']);
+    expect(parseInline('an _emphasised_ word').map((n) => n.t)).toEqual(['text', 'em', 'text']);
+    expect(parseInline('a *b* c').map((n) => n.t)).toEqual(['text', 'em', 'text']);
+  });
+
   it('handles escapes, unclosed markers and empty input without losing text', () => {
     expect(inlineText(parseInline('a \\*b\\* `unclosed **bold'))).toBe('a *b* `unclosed **bold');
     expect(parseMarkdown('')).toEqual([]);

@@ -1,5 +1,5 @@
 import { toIso } from '../../model/time';
-import { Ctx, fmtSeconds, frames, secondsBetween, type Ix } from '../context';
+import { Ctx, fmtSeconds, frames, instant, secondsBetween, type Ix } from '../context';
 import { HUNG_SUPPRESSED_RE, HUNG_TASK_RE, isNfsFrame, SERVER_STATUS_RE, VFS_OUT_OF_SYNC_RE } from '../patterns';
 import type { EvidenceRef, Finding, RuleMeta } from '../types';
 import { groupBy, make, type Rule } from './rule';
@@ -126,7 +126,7 @@ function serverNotResponding(ctx: Ctx): Finding[] {
   const out: Finding[] = [];
   for (const [, group] of groupBy(outages, (o) => `${o.open.host}\u0000${o.program}\u0000${o.server}`)) {
     const o0 = group[0]!;
-    const durations = group.map((o) => (o.close ? secondsBetween(o.open.e.ts, o.close.e.ts) : undefined));
+    const durations = group.map((o) => (o.close ? secondsBetween(instant(o.open.e), instant(o.close.e)) : undefined));
     const ongoing = group.some((o) => !o.close);
     const timedOut = group.some((o) => o.timedOut);
     const known = durations.filter((d): d is number => d !== undefined);
@@ -135,7 +135,7 @@ function serverNotResponding(ctx: Ctx): Finding[] {
     const lockd = o0.program === 'lockd';
     const severity = timedOut ? 'high' : brief ? 'low' : lockd ? (ongoing || (longest ?? 0) >= 10 ? 'high' : 'medium') : ongoing || (longest ?? 0) >= 60 ? 'high' : 'medium';
     const kmsgUser = group.some((o) => o.open.e.data.facility === 'user');
-    const span = group.map((o, i) => `${o.open.e.ts !== undefined ? toIso(o.open.e.ts) : o.open.e.tsRaw ?? '?'}${o.close ? ` for ${durations[i] !== undefined ? fmtSeconds(durations[i]!) : '?'}` : ' (no OK seen: still out when the log ends)'}`);
+    const span = group.map((o, i) => `${o.open.e.ts !== undefined ? toIso(o.open.e.ts) : o.open.e.tsRaw ?? 'at an unknown time'}${o.close ? ` for ${durations[i] !== undefined ? fmtSeconds(durations[i]!) : '?'}` : ' (no OK seen: still out when the log ends)'}`);
     out.push(make(NOT_RESPONDING, {
       title: `${o0.program}: server ${o0.server} not responding${timedOut ? ', calls timed out' : ''}${ongoing ? ' (no recovery seen)' : longest !== undefined ? ` (longest ${fmtSeconds(longest)})` : ''}`,
       severity,

@@ -1,0 +1,208 @@
+/**
+ * Capture decode benchmark (issue "Speed": far faster than tshark, target >= 10x).
+ * Builds a large capture from real lab packets (complete single-segment ONC RPC records of the lab captures,
+ * replayed on 64 TCP connections with new XIDs, sequence numbers and timestamps, 16 calls in flight per
+ * connection), then decodes it with ours (a child process streaming the file: wall time, peak RSS) and with
+ * `tshark -n -o tcp.try_heuristic_first:TRUE -r FILE -q -z rpc,srt,100003,3 -z rpc,srt,100003,4`, and checks
+ * that both count the same answered calls per procedure.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerReader } from '../../shared/capture/container/reader';
+import { IpLayer } from '../../shared/capture/net/ip';
+import { networkOffset } from '../../shared/capture/net/link';
+
+export interface BenchDecodeRow {
+  measure: string;
+  ours: number;
+  peer: number;
+  ratio: number;
+  goal: string;
+  pass: boolean;
+  unit?: string;
+}
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'pcaps');
+const TEMPLATE_CAPTURES = ['lab__getattr-flood.pcap', 'lab__basic-v3-v4.pcap', 'lab__v4-lock-conflict.pcap'];
+
+interface Pair {
+  call: Uint8Array;
+  reply: Uint8Array;
+}
+
+/** Real call/reply TCP payloads (record mark + one whole RPC message) from the lab captures. */
+function templates(): Pair[] {
+  const pairs: Pair[] = [];
+  for (const name of TEMPLATE_CAPTURES) {
+    const calls = new Map<number, Uint8Array>();
+    const ip = new IpLayer();
+    const reader = new ContainerReader((f) => {
+      const off = networkOffset(f.linkType, f.data);
+      if (off < 0) return;
+      const p = ip.parse(f.data, off, f.origLen);
+      if (!p || p.proto !== 6) return;
+      const hl = (p.data[p.start + 12] >> 4) * 4;
+      const pay = p.data.subarray(p.start + hl, p.end);
+      if (pay.length < 16) return;
+      const dv = new DataView(pay.buffer, pay.byteOffset, pay.byteLength);
+      const mark = dv.getUint32(0);
+      if (mark >>> 31 !== 1 || (mark & 0x7fffffff) !== pay.length - 4) return;
+      const xid = dv.getUint32(4);
+      const type = dv.getUint32(8);
+      if (type === 0) calls.set(xid, pay.slice());
+      else if (type === 1) {
+        const c = calls.get(xid);
+        if (c) {
+          pairs.push({ call: c, reply: pay.slice() });
+          calls.delete(xid);
+        }
+      }
+    });
+    reader.push(new Uint8Array(readFileSync(join(FIXTURES, name))));
+    reader.end();
+  }
+  return pairs;
+}
+
+/** Write the synthetic capture: little-endian microsecond pcap, Ethernet/IPv4/TCP. */
+export function synthesize(path: string, rpcs: number): number {
+  const pairs = templates();
+  const CONNS = 64;
+  const WINDOW = 16;
+  const fd = openSync(path, 'w');
+  const buf = new Uint8Array(8 * 1024 * 1024);
+  const dv = new DataView(buf.buffer);
+  let pos = 0;
+  const flush = (): void => {
+    writeSync(fd, buf, 0, pos);
+    pos = 0;
+  };
+  dv.setUint32(0, 0xa1b2c3d4, true);
+  dv.setUint16(4, 2, true);
+  dv.setUint16(6, 4, true);
+  dv.setUint32(16, 262144, true);
+  dv.setUint32(20, 1, true);
+  pos = 24;
+  const cSeq = new Array<number>(CONNS).fill(0).map((_, i) => (i * 7919 * 65536) >>> 0);
+  const sSeq = new Array<number>(CONNS).fill(0).map((_, i) => (i * 104729 * 4096) >>> 0);
+  let usec = 0;
+  const baseSec = 1_800_000_000;
+  const frame = (conn: number, fromClient: boolean, payload: Uint8Array, xid: number): void => {
+    const len = 14 + 20 + 20 + payload.length;
+    if (pos + 16 + len > buf.length) flush();
+    usec += 7;
+    dv.setUint32(pos, baseSec + Math.floor(usec / 1e6), true);
+    dv.setUint32(pos + 4, usec % 1e6, true);
+    dv.setUint32(pos + 8, len, true);
+    dv.setUint32(pos + 12, len, true);
+    let o = pos + 16;
+    buf.fill(0, o, o + 54);
+    buf[o + 5] = fromClient ? 1 : 2; // dst MAC
+    buf[o + 11] = fromClient ? 2 : 1; // src MAC
+    dv.setUint16(o + 12, 0x0800);
+    o += 14;
+    buf[o] = 0x45;
+    dv.setUint16(o + 2, 20 + 20 + payload.length);
+    buf[o + 8] = 64;
+    buf[o + 9] = 6;
+    const client = 0x0a010001;
+    const server = 0x0a010002;
+    dv.setUint32(o + 12, fromClient ? client : server);
+    dv.setUint32(o + 16, fromClient ? server : client);
+    o += 20;
+    const cport = 700 + conn;
+    dv.setUint16(o, fromClient ? cport : 2049);
+    dv.setUint16(o + 2, fromClient ? 2049 : cport);
+    dv.setUint32(o + 4, fromClient ? cSeq[conn] : sSeq[conn]);
+    dv.setUint32(o + 8, fromClient ? sSeq[conn] : cSeq[conn]);
+    buf[o + 12] = 0x50;
+    buf[o + 13] = 0x18; // PSH|ACK
+    dv.setUint16(o + 14, 65535);
+    o += 20;
+    buf.set(payload, o);
+    dv.setUint32(o + 4, xid); // new XID
+    if (fromClient) cSeq[conn] = (cSeq[conn] + payload.length) >>> 0;
+    else sSeq[conn] = (sSeq[conn] + payload.length) >>> 0;
+    pos = o + payload.length;
+  };
+  // Per connection, calls run WINDOW ahead of their replies.
+  for (let i = 0; i < rpcs + WINDOW * CONNS; i++) {
+    if (i < rpcs) {
+      const t = pairs[i % pairs.length];
+      frame(i % CONNS, true, t.call, (0x20000000 + i) >>> 0);
+    }
+    const j = i - WINDOW * CONNS;
+    if (j >= 0) frame(j % CONNS, false, pairs[j % pairs.length].reply, (0x20000000 + j) >>> 0);
+  }
+  flush();
+  closeSync(fd);
+  return statSync(path).size;
+}
+
+function run(cmd: string, args: string[]): Promise<{ stdout: string; wallMs: number; maxRssKb: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    // GNU time reports the peak RSS of the measured process (tshark or node) on stderr.
+    const p = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const wallMs = performance.now() - t0;
+      const e = Buffer.concat(err).toString();
+      const m = /MAXRSS=(\d+)/.exec(e);
+      if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${e.slice(-2000)}`));
+      else resolve({ stdout: Buffer.concat(out).toString(), wallMs, maxRssKb: m ? Number(m[1]) : 0 });
+    });
+  });
+}
+
+/** Answered calls per program/version/procedure from tshark's SRT tables. */
+function parseTsharkSrt(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let vers = 0;
+  for (const l of text.split('\n')) {
+    const f = /^Filter: nfs\.procedure_v(\d+)/.exec(l);
+    if (f) vers = Number(f[1]);
+    const m = /^\s+(\d+)\s+\S+\s+(\d+)\s+[\d.]+/.exec(l);
+    if (m && vers) out[`100003/${vers}/${m[1]}`] = Number(m[2]);
+  }
+  return out;
+}
+
+export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecodeRow[]> {
+  const rpcs = opts.quick ? 100_000 : 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'casefile-bench-decode-'));
+  try {
+    const file = join(dir, 'synthetic.pcap');
+    const bytes = synthesize(file, rpcs);
+    const node = process.execPath;
+    const child = join(import.meta.dirname, 'decode-child.ts');
+    const ours = await run(node, ['--import', 'tsx', child, file]);
+    const o = JSON.parse(ours.stdout) as { decodeMs: number; calls: number; answered: number; perProc: Record<string, number> };
+    const peer = await run('tshark', ['-n', '-o', 'tcp.try_heuristic_first:TRUE', '-r', file, '-q', '-z', 'rpc,srt,100003,3', '-z', 'rpc,srt,100003,4']);
+    const theirs = parseTsharkSrt(peer.stdout);
+    const theirAnswered = Object.values(theirs).reduce((a, b) => a + b, 0);
+    const sameCounts = JSON.stringify(Object.entries(o.perProc).sort()) === JSON.stringify(Object.entries(theirs).sort());
+    const mb = bytes / 1e6;
+    return [
+      { measure: `decode ${rpcs} RPCs (${mb.toFixed(0)} MB pcap), wall time incl. process start`, ours: ours.wallMs / 1000, peer: peer.wallMs / 1000, ratio: peer.wallMs / ours.wallMs, goal: '>= 10x faster', pass: peer.wallMs / ours.wallMs >= 10, unit: 's' },
+      { measure: 'decode throughput (ours: in-process decode time)', ours: rpcs / (o.decodeMs / 1000), peer: rpcs / (peer.wallMs / 1000), ratio: peer.wallMs / o.decodeMs, goal: '>= 10x', pass: peer.wallMs / o.decodeMs >= 10, unit: 'RPC/s' },
+      { measure: 'peak RSS', ours: ours.maxRssKb / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, ours.maxRssKb), goal: 'bounded (not growing with file size); below tshark', pass: ours.maxRssKb < peer.maxRssKb, unit: 'MB' },
+      { measure: 'answered calls per procedure equal tshark rpc,srt', ours: o.answered, peer: theirAnswered, ratio: theirAnswered === 0 ? 0 : o.answered / theirAnswered, goal: 'equal', pass: sameCounts && o.answered === rpcs, unit: 'calls' },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Run directly: `node --import tsx test/bench/decode.ts [--full]`
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  void benchDecode({ quick: !process.argv.includes('--full') }).then((rows) => {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+  });
+}
