@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { API, type EventName, type EventPayload, type Method, type Output, type ParsedInput } from '../../shared/api/contract';
 import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
 import type { Db } from '../store/db';
-import { ingestArtifact } from '../ingest/ingest';
+import { ingest } from '../ingest/run';
 import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
 import { correctedTime } from '../timeline/correct';
@@ -63,6 +63,7 @@ export class Backend {
       store: this.store,
       playbooks: this.playbooks,
       home: opts.home,
+      dbFile: opts.dbFile,
       emit: (e, p) => this.emit(e, p),
       onUnknownHostKey: opts.prompts?.onUnknownHostKey ?? ((info) => this.hostKeys.ask(info)),
       askPassphrase: opts.prompts?.askPassphrase,
@@ -242,10 +243,16 @@ export class Backend {
     return this.store.listFindings(caseId);
   }
 
-  importArtifact(caseId: number, name: string, bytes: Uint8Array, opts: { kind?: string; hostName?: string; bootTimeNs?: bigint } = {}): ArtifactRow {
+  /** Store bytes as an artifact and parse them (in a worker when large), then re-run the rules. */
+  async importArtifact(caseId: number, name: string, bytes: Uint8Array, opts: { kind?: string; hostName?: string; bootTimeNs?: bigint } = {}): Promise<ArtifactRow> {
     const host = opts.hostName ? this.store.upsertHost(caseId, { name: opts.hostName, destination: '' }) : undefined;
     const id = this.store.putArtifact({ caseId, hostId: host?.id, name, kind: opts.kind ?? 'auto', source: 'import', bootTimeNs: opts.bootTimeNs }, bytes);
-    ingestArtifact(this.store, id, { kind: opts.kind ?? 'auto', bootTimeNs: opts.bootTimeNs, onProgress: (done, total) => this.emit('ingest.progress', { caseId, artifactId: id, done, total }) });
+    await ingest(this.store, id, {
+      dbFile: this.opts.dbFile,
+      kind: opts.kind ?? 'auto',
+      bootTimeNs: opts.bootTimeNs,
+      onProgress: (done, total) => this.emit('ingest.progress', { caseId, artifactId: id, done, total }),
+    });
     this.analyze(caseId);
     this.emit('case.updated', { caseId });
     return this.store.getArtifact(id)!;
@@ -341,10 +348,10 @@ export class Backend {
       'artifacts.packet': ({ artifactId, frame }) => strip(packetAt(store, artifactId, frame)),
       'artifacts.exportPcap': ({ artifactId, fromNs, toNs, xids }) =>
         exportPcapSlice(store, artifactId, { fromNs: fromNs === undefined ? undefined : BigInt(fromNs), toNs: toNs === undefined ? undefined : BigInt(toNs), xids }),
-      'artifacts.import': ({ caseId, name, base64, kind, hostName }) => {
+      'artifacts.import': async ({ caseId, name, base64, kind, hostName }) => {
         this.writableCase(caseId);
         const bytes = Buffer.from(base64, 'base64');
-        return this.artifactOut(this.importArtifact(caseId, name, bytes, { kind, hostName }));
+        return this.artifactOut(await this.importArtifact(caseId, name, bytes, { kind, hostName }));
       },
       'events.list': ({ caseId, artifactId, hostIds, kinds, fromNs, toNs, limit, offset, ids }) => {
         const hosts = this.hostMap(caseId);

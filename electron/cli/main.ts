@@ -208,12 +208,12 @@ async function cmdAnalyze(args: readonly string[]): Promise<number> {
   try {
     const c = backend.store.createCase('analyze');
     const boot = bootTime(values['boot-time']);
-    positionals.forEach((file, i) => {
+    for (const [i, file] of positionals.entries()) {
       if (!existsSync(file)) throw new Error(`${file}: no such file`);
-      // --host A --host B names the host of each file in order (for cross-host rules); default: one host per file name prefix.
+      // --host A --host B names the host of each file in order (for cross-host rules).
       const hostName = values.host?.[i];
-      backend.importArtifact(c.id, basename(file), readFileSync(file), { hostName, bootTimeNs: boot });
-    });
+      await backend.importArtifact(c.id, basename(file), readFileSync(file), { hostName, bootTimeNs: boot });
+    }
     const findings = backend.analyze(c.id);
     const arr = findings.map((f) => ({ rule: f.rule, title: f.title, severity: f.severity, explanation: f.explanation, next: f.next, evidence: f.evidence }));
     if (format === 'json') out(toJson(arr));
@@ -440,7 +440,7 @@ async function cmdImport(args: readonly string[]): Promise<number> {
     const c = backend.store.ensureCase(caseName);
     for (const f of files) {
       if (!existsSync(f)) throw new Error(`${f}: no such file`);
-      const a = backend.importArtifact(c.id, basename(f), readFileSync(f), { kind: values.kind, hostName: values.host, bootTimeNs: bootTime(values['boot-time']) });
+      const a = await backend.importArtifact(c.id, basename(f), readFileSync(f), { kind: values.kind, hostName: values.host, bootTimeNs: bootTime(values['boot-time']) });
       out(`${f}: ${a.kind}, ${a.eventCount} events, ${a.parseStatus}${a.parseWarnings.length ? ` (${a.parseWarnings.slice(0, 3).join('; ')})` : ''}`);
     }
     return 0;

@@ -14,7 +14,7 @@ import {
   type RunState,
 } from '../../shared/playbook/state';
 import type { Store, HostRow, StepStatus } from '../store/store';
-import { ingestArtifact } from '../ingest/ingest';
+import { ingest } from '../ingest/run';
 import { analyzeCase } from '../findings/analyze';
 import type { PlaybookRegistry } from './registry';
 import { SessionPool, type ExecOutcome } from './sessions';
@@ -24,6 +24,8 @@ export interface RunnerOptions {
   readonly store: Store;
   readonly playbooks: PlaybookRegistry;
   readonly home?: string | undefined;
+  /** File-backed stores parse large outputs in a worker thread. */
+  readonly dbFile?: string | undefined;
   readonly emit: <E extends EventName>(e: E, p: EventPayload<E>) => void;
   readonly onUnknownHostKey: (q: HostKeyQuestion) => Promise<boolean>;
   readonly askPassphrase?: (keyPath: string) => Promise<string | undefined>;
@@ -305,7 +307,7 @@ export class Runner {
     for (const artId of [res.stdoutArtifact, res.stderrArtifact]) {
       if (artId === undefined) continue;
       try {
-        ingestArtifact(store, artId);
+        await ingest(store, artId, { dbFile: this.o.dbFile });
       } catch (e) {
         store.markUnparsed(artId, 'failed', (e as Error).message);
       }

@@ -71,6 +71,10 @@ export function drawScene(ctx: CanvasRenderingContext2D, s: Scene, cssW: number,
   });
   ctx.fillStyle = p.muted;
   ctx.fillText('annotations', 6, layout.annotationsY + layout.annotationsH / 2);
+  // The date and zone of the window's start, once, in the label column (ticks only show the changing part).
+  const startParts = timeParts(vp.startNs, s.zone);
+  ctx.fillStyle = p.fg;
+  ctx.fillText(`${startParts.date} ${startParts.zone}`, 6, 12);
 
   // Axis and grid.
   ctx.save();
@@ -90,9 +94,6 @@ export function drawScene(ctx: CanvasRenderingContext2D, s: Scene, cssW: number,
   ctx.stroke();
   ctx.fillStyle = p.muted;
   for (const t of tk) ctx.fillText(t.label, t.x + 3, 9);
-  const startParts = timeParts(vp.startNs, s.zone);
-  ctx.fillStyle = p.fg;
-  ctx.fillText(`${startParts.date} ${startParts.zone}`, 3, layout.axisH - 8);
 
   // Buckets.
   for (const r of layout.rows) {
@@ -110,7 +111,7 @@ export function drawScene(ctx: CanvasRenderingContext2D, s: Scene, cssW: number,
       const selected = b.eventId !== undefined && b.eventId === s.selectedEventId;
       const related = b.eventId !== undefined && s.related.has(b.eventId);
       // Denser buckets draw taller (log scale), so a burst stands out from a trickle.
-      const h = Math.max(3, Math.min(barH, Math.round((barH * (1 + Math.log10(b.count))) / 4)));
+      const h = Math.round(barH * (0.5 + 0.5 * Math.min(1, Math.log10(b.count) / 3)));
       ctx.fillStyle = selected ? p.selected : related ? p.related : sev === 'error' ? p.error : sev === 'warn' ? p.warn : p.bar;
       ctx.fillRect(x0, barY + barH - h, Math.max(1, x1 - x0), h);
       if (selected || related) {

@@ -30,6 +30,8 @@ export interface CaptureDecoder {
 class Conv implements RpcConversation {
   readonly pendingA = new Map<number, Pending>();
   readonly pendingB = new Map<number, Pending>();
+  readonly answeredA = { cur: new Map<number, number>(), prev: new Map<number, number>() };
+  readonly answeredB = { cur: new Map<number, number>(), prev: new Map<number, number>() };
   sawCall = false;
   streamA: TcpStream | undefined;
   streamB: TcpStream | undefined;
@@ -37,6 +39,8 @@ class Conv implements RpcConversation {
   finB = false;
   closed = false;
   lastSec = 0;
+  /** IPv4 fast-path key: [transport index, ipA, ipB, portA * 65536 + portB]. */
+  v4: readonly [number, number, number, number] | undefined;
   constructor(
     readonly key: string,
     readonly transport: 'tcp' | 'udp',
@@ -52,6 +56,8 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   const tracker = new RpcTracker(emit, opts.maxPendingPerConversation ?? 65536);
   const ip = new IpLayer();
   const convs = new Map<string, Conv>();
+  // IPv4 fast path: ipA -> ipB -> (portA * 65536 + portB) -> conversation, numeric keys only (no string per packet).
+  const v4: Map<number, Map<number, Map<number, Conv>>>[] = [new Map(), new Map()]; // [udp, tcp]
   const warnings: string[] = [];
   let notes = 0;
   let tcpGaps = 0;
@@ -110,6 +116,10 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     if (conv.transport === 'tcp') closeTcp(conv, lastMeta);
     tracker.flushConversation(conv);
     convs.delete(conv.key);
+    if (conv.v4 !== undefined) {
+      const [t, a, b, ports] = conv.v4;
+      v4[t].get(a)?.get(b)?.delete(ports);
+    }
   };
 
   const sweep = (): void => {
@@ -139,19 +149,34 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   };
 
   const convFor = (p: IpPacket, transport: 'tcp' | 'udp', sport: number, dport: number): { conv: Conv; fromA: boolean } => {
-    let srcFirst: boolean;
-    let key: string;
     if (p.version === 4) {
-      srcFirst = p.src4 < p.dst4 || (p.src4 === p.dst4 && sport <= dport);
-      key = srcFirst ? `${transport}${p.src4}:${sport}-${p.dst4}:${dport}` : `${transport}${p.dst4}:${dport}-${p.src4}:${sport}`;
-    } else {
-      srcFirst = p.src6 < p.dst6 || (p.src6 === p.dst6 && sport <= dport);
-      key = srcFirst ? `${transport}[${p.src6}]:${sport}-[${p.dst6}]:${dport}` : `${transport}[${p.dst6}]:${dport}-[${p.src6}]:${sport}`;
+      const srcFirst = p.src4 < p.dst4 || (p.src4 === p.dst4 && sport <= dport);
+      const a = srcFirst ? p.src4 : p.dst4;
+      const b = srcFirst ? p.dst4 : p.src4;
+      const ports = srcFirst ? sport * 65536 + dport : dport * 65536 + sport;
+      const t = transport === 'tcp' ? 1 : 0;
+      let m1 = v4[t].get(a);
+      if (m1 === undefined) v4[t].set(a, (m1 = new Map()));
+      let m2 = m1.get(b);
+      if (m2 === undefined) m1.set(b, (m2 = new Map()));
+      let conv = m2.get(ports);
+      if (conv === undefined) {
+        const sa = `${ipv4ToString(p.src4)}:${sport}`;
+        const da = `${ipv4ToString(p.dst4)}:${dport}`;
+        const key = `${transport}${srcFirst ? sa : da}-${srcFirst ? da : sa}`;
+        conv = srcFirst ? new Conv(key, transport, sa, da) : new Conv(key, transport, da, sa);
+        conv.v4 = [t, a, b, ports];
+        m2.set(ports, conv);
+        convs.set(key, conv);
+      }
+      return { conv, fromA: srcFirst };
     }
+    const srcFirst = p.src6 < p.dst6 || (p.src6 === p.dst6 && sport <= dport);
+    const key = srcFirst ? `${transport}[${p.src6}]:${sport}-[${p.dst6}]:${dport}` : `${transport}[${p.dst6}]:${dport}-[${p.src6}]:${sport}`;
     let conv = convs.get(key);
     if (conv === undefined) {
-      const a = p.version === 4 ? `${ipv4ToString(p.src4)}:${sport}` : `[${p.src6}]:${sport}`;
-      const b = p.version === 4 ? `${ipv4ToString(p.dst4)}:${dport}` : `[${p.dst6}]:${dport}`;
+      const a = `[${p.src6}]:${sport}`;
+      const b = `[${p.dst6}]:${dport}`;
       conv = srcFirst ? new Conv(key, transport, a, b) : new Conv(key, transport, b, a);
       convs.set(key, conv);
     }

@@ -99,9 +99,10 @@ export function parseRpcHeader(bytes: Uint8Array, start: number, end: number): R
       let gssService = 0;
       let gssControl = false;
       if (credFlavor === 6 && credLen >= 20) {
-        const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        gssControl = v.getUint32(credStart + 4) !== 0;
-        gssService = v.getUint32(credStart + 12);
+        const g = new XdrReader(bytes, credStart + 4, credStart + 16);
+        gssControl = g.u32() !== 0;
+        g.u32();
+        gssService = g.u32();
       }
       r.pos = credStart + credLen;
       const verfFlavor = r.u32();

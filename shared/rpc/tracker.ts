@@ -35,6 +35,9 @@ export interface RpcConversation {
   /** Calls sent by A (answered by B) and by B, keyed by XID. */
   readonly pendingA: Map<number, Pending>;
   readonly pendingB: Map<number, Pending>;
+  /** Answered XIDs of calls sent by A / by B (two generations). */
+  readonly answeredA: { cur: Map<number, number>; prev: Map<number, number> };
+  readonly answeredB: { cur: Map<number, number>; prev: Map<number, number> };
   sawCall: boolean;
 }
 
@@ -53,6 +56,8 @@ export interface Pending {
   readonly client: string;
   readonly server: string;
   readonly transport: 'tcp' | 'udp';
+  readonly conv: RpcConversation;
+  readonly fromA: boolean;
   dups: Pending[] | undefined;
   retransmitOf?: number;
 }
@@ -72,8 +77,8 @@ export class RpcTracker {
   readonly counters: TrackerCounters = { calls: 0, replies: 0, matched: 0, noReply: 0, orphanReplies: 0, malformed: 0 };
   readonly ctx: DecodeContext = { fhNames: new FhNames(), cbPrograms: new Set<number>() };
   private readonly unknown = new Map<number, ProgramDecoder>();
-  /** Recently answered calls (client>server/xid -> call frame), to recognise a retransmission sent after the reply. */
-  private readonly answered = new Map<string, number>();
+  /** Recently answered calls (xid -> call frame) per conversation direction, to recognise a retransmission
+   * sent after its reply. Two generations per conversation, no deletions (see FhNames). */
 
   constructor(
     private readonly emit: (e: ParsedEvent) => void,
@@ -179,12 +184,13 @@ export class RpcTracker {
     const p: Pending = {
       xid: h.xid, decoder: dec, programNumber: h.program, version: h.version, proc: h.procedure, out, truncated: short,
       cred: h.cred, gssService: h.credFlavor === 6 ? h.gssService : 0, opaqueArgs, meta, client, server,
-      transport: conv.transport, dups: undefined,
+      transport: conv.transport, conv, fromA, dups: undefined,
     };
     const map = fromA ? conv.pendingA : conv.pendingB;
     const first = map.get(h.xid);
     if (first === undefined) {
-      const earlier = this.answered.get(`${client}>${server}/${h.xid}`);
+      const ans = fromA ? conv.answeredA : conv.answeredB;
+      const earlier = ans.cur.get(h.xid) ?? ans.prev.get(h.xid);
       if (earlier !== undefined) p.retransmitOf = earlier;
     }
     if (first !== undefined) {
@@ -228,11 +234,12 @@ export class RpcTracker {
       if (ro.status === undefined && p.gssService !== 3) ro.status = 'SUCCESS';
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
-    if (this.answered.size >= 65536) {
-      const oldest = this.answered.keys().next();
-      if (!oldest.done) this.answered.delete(oldest.value);
+    const ans = p.fromA ? p.conv.answeredA : p.conv.answeredB;
+    if (ans.cur.size >= 4096) {
+      ans.prev = ans.cur;
+      ans.cur = new Map();
     }
-    this.answered.set(`${p.client}>${p.server}/${p.xid}`, p.retransmitOf ?? p.meta.frame);
+    ans.cur.set(p.xid, p.retransmitOf ?? p.meta.frame);
     this.emitCall(p, ro, meta, short);
     if (p.dups !== undefined) for (const d of p.dups) this.emitCall(d, ro, meta, short);
   }
@@ -259,29 +266,36 @@ export class RpcTracker {
     }
     const ops = p.out.ops;
     const status = ro?.status;
-    const data: RpcData = {
+    // Built by assignment, not object spreads: this runs once per RPC.
+    const data: Record<string, unknown> = {
       xid: p.xid,
       program: dec.name,
       programNumber: p.programNumber,
       version: p.version,
       procedure,
       procedureNumber: p.proc,
-      ...(ops !== undefined ? { ops } : {}),
-      ...(ro?.opStatuses !== undefined ? { opStatuses: ro.opStatuses } : {}),
-      ...(status !== undefined ? { status } : {}),
-      ...(ro?.statusCode !== undefined ? { statusCode: ro.statusCode } : {}),
-      ...(latencyMs !== undefined ? { latencyMs } : {}),
-      client: p.client,
-      server: p.server,
-      callFrame: cm.frame,
-      ...(rmeta !== undefined ? { replyFrame: rmeta.frame, replyTs, replyFrameOffset: rmeta.offset } : { noReply: true }),
-      ...(p.retransmitOf !== undefined ? { retransmitOf: p.retransmitOf } : {}),
-      transport: p.transport,
-      ...(p.cred !== undefined ? { cred: p.cred } : {}),
-      frameOffset: cm.offset,
-      ...(p.truncated || replyShort ? { truncated: true } : {}),
-      detail: p.out.detail,
     };
+    if (ops !== undefined) data.ops = ops;
+    if (ro !== undefined) {
+      if (ro.opStatuses !== undefined) data.opStatuses = ro.opStatuses;
+      if (status !== undefined) data.status = status;
+      if (ro.statusCode !== undefined) data.statusCode = ro.statusCode;
+    }
+    if (latencyMs !== undefined) data.latencyMs = latencyMs;
+    data.client = p.client;
+    data.server = p.server;
+    data.callFrame = cm.frame;
+    if (rmeta !== undefined) {
+      data.replyFrame = rmeta.frame;
+      data.replyTs = replyTs;
+      data.replyFrameOffset = rmeta.offset;
+    } else data.noReply = true;
+    if (p.retransmitOf !== undefined) data.retransmitOf = p.retransmitOf;
+    data.transport = p.transport;
+    if (p.cred !== undefined) data.cred = p.cred;
+    data.frameOffset = cm.offset;
+    if (p.truncated || replyShort) data.truncated = true;
+    data.detail = p.out.detail;
     const level: Level = status === undefined ? 'warn' : OK_STATUSES.has(status) ? 'info' : 'warn';
     this.emit({
       kind: 'rpc',
@@ -291,7 +305,7 @@ export class RpcTracker {
       line: cm.frame,
       level,
       text: rpcText(dec.name, p.version, procedure, ops, status),
-      data: data as unknown as Readonly<Record<string, unknown>>,
+      data: data as Readonly<Record<string, unknown>> satisfies Readonly<Record<string, unknown>>,
     });
   }
 

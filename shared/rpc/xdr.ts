@@ -25,13 +25,12 @@ export class XdrReader {
   readonly bytes: Uint8Array;
   pos: number;
   readonly end: number;
-  private readonly view: DataView;
 
+  // No DataView: one is costly to create per message, and byte arithmetic is as fast for 4-byte reads.
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
     this.pos = start;
     this.end = Math.min(end, bytes.length);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get remaining(): number {
@@ -42,14 +41,12 @@ export class XdrReader {
     const p = this.pos;
     if (p + 4 > this.end) throw new XdrShort();
     this.pos = p + 4;
-    return this.view.getUint32(p);
+    const b = this.bytes;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
   i32(): number {
-    const p = this.pos;
-    if (p + 4 > this.end) throw new XdrShort();
-    this.pos = p + 4;
-    return this.view.getInt32(p);
+    return this.u32() | 0;
   }
 
   bool(): boolean {

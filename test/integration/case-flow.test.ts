@@ -14,14 +14,14 @@ let dir: string;
 let backend: Backend;
 let caseId: number;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cf-flow-'));
   const dbFile = join(dir, 'c.db');
   backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: resolve(__dirname, '..', '..', 'playbooks') });
   caseId = backend.store.createCase('flow').id;
-  backend.importArtifact(caseId, 'nlm-conflict.pcap', readFileSync(join(fx, 'pcaps', 'lab__nlm-conflict.pcap')), { hostName: 'lab-c' });
-  backend.importArtifact(caseId, 'statd-down.pcap', readFileSync(join(fx, 'pcaps', 'lab__statd-down.pcap')), { hostName: 'lab-c' });
-  backend.importArtifact(caseId, 'dmesg.txt', readFileSync(join(fx, 'kmsg', 'dmesg.txt')), { hostName: 'lab-a', bootTimeNs: 1_763_700_000_000_000_000n });
+  await backend.importArtifact(caseId, 'nlm-conflict.pcap', readFileSync(join(fx, 'pcaps', 'lab__nlm-conflict.pcap')), { hostName: 'lab-c' });
+  await backend.importArtifact(caseId, 'statd-down.pcap', readFileSync(join(fx, 'pcaps', 'lab__statd-down.pcap')), { hostName: 'lab-c' });
+  await backend.importArtifact(caseId, 'dmesg.txt', readFileSync(join(fx, 'kmsg', 'dmesg.txt')), { hostName: 'lab-a', bootTimeNs: 1_763_700_000_000_000_000n });
 });
 afterAll(async () => {
   await backend.dispose();
@@ -50,7 +50,7 @@ describe('a case from real evidence', () => {
     expect(total).toBe(events);
     expect(buckets.length).toBeLessThanOrEqual(50 * range.lanes.length);
     // Shifting a host's clock moves its events by exactly that much.
-    const lab = detail => detail.hosts.find((h: { name: string }) => h.name === 'lab-a');
+    const lab = (detail: { hosts: { name: string; id: number }[] }) => detail.hosts.find((h: { name: string }) => h.name === 'lab-a');
     const hostA = lab(await call('cases.get', { caseId }));
     const before = await call('events.list', { caseId, hostIds: [hostA.id], limit: 1 });
     await call('hosts.setClockAdjust', { caseId, hostId: hostA.id, adjustNs: '2000000000' });
@@ -100,7 +100,7 @@ describe('a case from real evidence', () => {
 
   it('exports Markdown and a self-contained HTML report where hostile text stays text', async () => {
     const hostile = Buffer.from('[    1.000000] <script>window.__pwned=1</script> [click](javascript:alert(1)) \u001b[31mred\u001b[0m lockd: server 10.1.1.1 not responding, still trying\n');
-    backend.importArtifact(caseId, 'hostile.txt', hostile, { hostName: 'lab-b', kind: 'dmesg', bootTimeNs: 1_763_700_000_000_000_000n });
+    await backend.importArtifact(caseId, 'hostile.txt', hostile, { hostName: 'lab-b', kind: 'dmesg', bootTimeNs: 1_763_700_000_000_000_000n });
     const ev = (await call('search', { caseId, query: 'pwned', limit: 5 }))[0];
     await call('annotations.add', { caseId, target: 'event', eventId: ev.id, body: 'note <img src=x onerror=alert(1)>', marker: 'key-moment', starred: true });
     const md = (await call('export.report', { caseId, format: 'md' })).content as string;

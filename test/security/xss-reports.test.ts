@@ -13,8 +13,8 @@ beforeAll(async () => {
   backend = new Backend({ db: openDb(':memory:') });
   caseId = backend.store.createCase('hostile').id;
   const dmesg = corpus.map((p, i) => `[${(i + 1).toFixed(6).padStart(12)}] ${p}`).join('\n') + '\n';
-  backend.importArtifact(caseId, '<script>name.txt', Buffer.from(dmesg), { hostName: '<img src=x onerror=alert(1)>', kind: 'dmesg', bootTimeNs: 1_763_700_000_000_000_000n });
-  backend.importArtifact(caseId, 'plain.log', Buffer.from(corpus.join('\n')), { kind: 'text' });
+  await backend.importArtifact(caseId, '<script>name.txt', Buffer.from(dmesg), { hostName: '<img src=x onerror=alert(1)>', kind: 'dmesg', bootTimeNs: 1_763_700_000_000_000_000n });
+  await backend.importArtifact(caseId, 'plain.log', Buffer.from(corpus.join('\n')), { kind: 'text' });
   const evs = backend.store.listEvents(caseId, { limit: 100 });
   for (const [i, p] of corpus.entries()) {
     const ev = evs[i % evs.length]!;

@@ -142,7 +142,7 @@ export class ContainerReader {
         return buf.length;
       }
       if (len === 0 || pos + len > buf.length) return pos;
-      const used = this.consume(buf.subarray(pos, pos + len), 0, baseOffset + pos);
+      const used = this.consume(buf, pos, baseOffset + pos);
       if (used === 0) {
         this.stop();
         return buf.length;
@@ -170,8 +170,7 @@ export class ContainerReader {
     }
     if (this.format === 'pcap') {
       if (avail < 16) return 0;
-      const dv = new DataView(buf.buffer, buf.byteOffset + pos, 16);
-      const incl = dv.getUint32(8, this.little);
+      const incl = this.u32(buf, pos + 8);
       if (incl > MAX_BLOCK) {
         this.warnings.push(`corrupt pcap record at offset ${this.offset}: captured length ${incl}; the rest of the file is not read`);
         return -1;
@@ -204,7 +203,30 @@ export class ContainerReader {
   }
 
   /** Handle one complete block (buf = exactly the block). Returns bytes used (0 = corrupt). */
+  /** u32 in the capture's byte order, without a DataView (one per frame would dominate small frames). */
+  private u32(b: Uint8Array, p: number): number {
+    return this.little
+      ? (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0
+      : ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+  }
+
   private consume(buf: Uint8Array, pos: number, fileOffset: number): number {
+    if (this.headerDone && this.format === 'pcap') {
+      const incl = this.u32(buf, pos + 8);
+      const frac = this.u32(buf, pos + 4);
+      this.frames++;
+      this.onFrame({
+        number: this.frames,
+        linkType: this.pcapLinkType,
+        tsSec: this.u32(buf, pos),
+        tsNsec: this.nanoRes ? frac : frac * 1000,
+        data: buf.subarray(pos + 16, pos + 16 + incl),
+        origLen: this.u32(buf, pos + 12),
+        offset: fileOffset,
+        interfaceId: 0,
+      });
+      return 16 + incl;
+    }
     const dv = new DataView(buf.buffer, buf.byteOffset + pos, buf.length - pos);
     if (!this.headerDone) {
       const m = dv.getUint32(0, false);
