@@ -2,10 +2,11 @@
  * Desktop entry: the only file besides preload.ts that imports `electron`. Everything it serves is the
  * plain-Node Backend also used by the CLI and the browser mode.
  */
-import { app, BrowserWindow, ipcMain, protocol, session, net, dialog, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, net, dialog, safeStorage, type WebContents } from 'electron';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { SecretVault } from './runner/secrets';
 import { Backend } from './api/backend';
 import { openDb } from './store/db';
 import { METHODS } from '../shared/api/contract';
@@ -37,7 +38,7 @@ app.whenReady().then(() => {
   const dataDir = process.env.CASEFILE_HOME ?? app.getPath('userData');
   mkdirSync(dataDir, { recursive: true });
   const dbFile = join(dataDir, 'casefile.db');
-  backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: join(here, '..', 'playbooks') });
+  backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: join(here, '..', 'playbooks'), vault: safeStorageVault(join(dataDir, 'secrets.bin')) });
 
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
@@ -77,6 +78,26 @@ app.whenReady().then(() => {
   backend.onEvent((event, payload) => win?.webContents.send('cf:event', event, payload));
   void win.loadURL(`${APP_ORIGIN}/`);
 });
+
+/**
+ * Secrets the user explicitly asked to remember, encrypted with the OS keychain through safeStorage, in a file
+ * of their own (never the case database). When the OS offers no encryption, nothing is remembered.
+ */
+function safeStorageVault(file: string): SecretVault | undefined {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  const load = (): Record<string, string> => {
+    if (!existsSync(file)) return {};
+    try {
+      return JSON.parse(safeStorage.decryptString(readFileSync(file))) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  };
+  return {
+    get: (key) => load()[key],
+    set: (key, value) => writeFileSync(file, safeStorage.encryptString(JSON.stringify({ ...load(), [key]: value })), { mode: 0o600 }),
+  };
+}
 
 app.on('window-all-closed', () => {
   void backend?.dispose();

@@ -14,6 +14,7 @@ import { analyzeCase } from '../findings/analyze';
 import { PlaybookRegistry } from '../runner/registry';
 import { Runner, type RunnerOptions } from '../runner/runner';
 import { HostKeyPrompter, type HostKeyQuestion } from '../runner/hostkeys';
+import { SecretPrompter, type SecretVault } from '../runner/secrets';
 import { listConfigHosts, resolveDestination } from '../ssh/config';
 
 type Handler<M extends Method> = (input: ParsedInput<M>) => Promise<Output<M>> | Output<M>;
@@ -42,6 +43,8 @@ export interface BackendOptions {
     readonly askPassword?: (prompt: string) => Promise<string | undefined>;
   };
   readonly onOutput?: RunnerOptions['onOutput'];
+  /** Desktop only: where secrets the user asked to remember are kept (Electron safeStorage). */
+  readonly vault?: SecretVault;
   readonly onLog?: (line: string) => void;
 }
 
@@ -51,6 +54,7 @@ export class Backend {
   readonly bus = new EventEmitter();
   readonly playbooks: PlaybookRegistry;
   readonly hostKeys: HostKeyPrompter;
+  readonly secrets: SecretPrompter;
   readonly runner: Runner;
   readonly handlers: Handlers;
 
@@ -59,6 +63,7 @@ export class Backend {
     this.bus.setMaxListeners(100);
     this.playbooks = new PlaybookRegistry(opts.playbookDir);
     this.hostKeys = new HostKeyPrompter((p) => this.emit('hostkey.prompt', p));
+    this.secrets = new SecretPrompter((p) => this.emit('secret.prompt', p), opts.vault);
     this.runner = new Runner({
       store: this.store,
       playbooks: this.playbooks,
@@ -66,8 +71,8 @@ export class Backend {
       dbFile: opts.dbFile,
       emit: (e, p) => this.emit(e, p),
       onUnknownHostKey: opts.prompts?.onUnknownHostKey ?? ((info) => this.hostKeys.ask(info)),
-      askPassphrase: opts.prompts?.askPassphrase,
-      askPassword: opts.prompts?.askPassword,
+      askPassphrase: opts.prompts?.askPassphrase ?? ((keyPath) => this.secrets.ask('passphrase', keyPath, `Passphrase for key ${keyPath}`)),
+      askPassword: opts.prompts?.askPassword ?? ((prompt) => this.secrets.ask('password', prompt, prompt)),
       onOutput: opts.onOutput,
       onLog: opts.onLog,
     });
@@ -309,6 +314,7 @@ export class Backend {
         return this.hostOut(store.getHost(hostId)!);
       },
       'hostkeys.decide': ({ promptId, accept }) => ({ ok: this.hostKeys.decide(promptId, accept) }),
+      'secrets.answer': ({ promptId, value, remember }) => ({ ok: this.secrets.answer(promptId, value, remember) }),
       'playbooks.list': () => this.playbooks.list(),
       'playbooks.get': ({ id }) => this.playbooks.get(id),
       'playbooks.validate': ({ yaml }) => this.playbooks.validate(yaml),

@@ -296,7 +296,11 @@ export class TimelineController {
   private onDown(e: PointerEvent): void {
     if (!this.vp || e.button !== 0) return;
     this.canvas.focus();
-    this.canvas.setPointerCapture?.(e.pointerId);
+    try {
+      this.canvas.setPointerCapture(e.pointerId); // keep the drag when the pointer leaves the canvas
+    } catch {
+      /* synthetic or already-released pointer: the drag still works inside the canvas */
+    }
     const x = this.plotX(e);
     this.drag = { x, vp: this.vp, brush: e.shiftKey, moved: false };
     if (e.shiftKey) this.brush = { x0: x, x1: x };

@@ -243,6 +243,7 @@ export const API = {
   'hosts.listConfig': m(z.object({}), z.array(ConfigHost)),
   'hosts.test': m(z.object({ caseId: Id, hostId: Id }), Host),
   'hosts.setClockAdjust': m(z.object({ caseId: Id, hostId: Id, adjustNs: NsString }), Host),
+  'secrets.answer': m(z.object({ promptId: z.string().max(100), value: z.string().max(10_000).optional(), remember: z.boolean().default(false) }), z.object({ ok: z.boolean() })),
   'hostkeys.decide': m(z.object({ promptId: z.string().max(100), accept: z.boolean() }), z.object({ ok: z.boolean() })),
   'playbooks.list': m(z.object({}), z.array(PlaybookSummary)),
   'playbooks.get': m(z.object({ id: z.string().max(100) }), z.object({ summary: PlaybookSummary, yaml: z.string(), parameters: z.array(z.object({ name: z.string(), type: z.string(), description: z.string(), default: z.unknown().optional(), values: z.array(z.string()).optional(), required: z.boolean() })) })),
@@ -315,6 +316,7 @@ export const EVENTS = {
   'run.updated': z.object({ runId: Id, caseId: Id }),
   'step.output': z.object({ runId: Id.optional(), stepId: Id, caseId: Id, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
   'hostkey.prompt': z.object({ promptId: z.string(), host: z.string(), port: z.number(), keyType: z.string(), fingerprint: z.string(), reason: z.enum(['unknown', 'new-algorithm']) }),
+  'secret.prompt': z.object({ promptId: z.string(), kind: z.enum(['passphrase', 'password']), prompt: z.string(), canRemember: z.boolean(), attempt: z.number() }),
   'case.updated': z.object({ caseId: Id }),
   'ingest.progress': z.object({ caseId: Id, artifactId: Id, done: z.number(), total: z.number() }),
 } as const;

@@ -9,13 +9,27 @@ export class XdrShort extends Error {
   }
 }
 
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
+let hexScratch = new Uint8Array(512);
 
-/** Lower-case hex of bytes[start, end). */
+/** Lower-case hex of bytes[start, end), built as one flat string (file handles are hashed as map keys). */
 export function hexOf(bytes: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX[bytes[i]];
-  return s;
+  const n = end - start;
+  if (n <= 0) return '';
+  if (n * 2 > hexScratch.length) hexScratch = new Uint8Array(n * 2);
+  const out = hexScratch;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[start + i];
+    out[2 * i] = HEX_DIGITS[b >> 4];
+    out[2 * i + 1] = HEX_DIGITS[b & 15];
+  }
+  return asciiOf(out, 0, n * 2);
+}
+
+/** Bytes known to be ASCII as a string; short ones without TextDecoder's per-call overhead. */
+function asciiOf(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 128) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  return latin1.decode(b.subarray(start, end));
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -102,9 +116,10 @@ export class XdrReader {
     const n = this.u32();
     const p = this.pos;
     this.skip(n);
-    const slice = this.bytes.subarray(p, p + Math.min(n, max));
-    for (let i = 0; i < slice.length; i++) if (slice[i] >= 0x80) return utf8.decode(slice);
-    return latin1.decode(slice);
+    const e = p + Math.min(n, max);
+    const b = this.bytes;
+    for (let i = p; i < e; i++) if (b[i] >= 0x80) return utf8.decode(b.subarray(p, e));
+    return asciiOf(b, p, e);
   }
 
   /** Opaque owner names (lock owners, client owners) are often printable: show text when it is, hex otherwise. */
@@ -117,7 +132,7 @@ export class XdrReader {
       const c = this.bytes[i];
       if (c < 0x20 || c > 0x7e) return hexOf(this.bytes, p, p + m);
     }
-    return latin1.decode(this.bytes.subarray(p, p + m));
+    return asciiOf(this.bytes, p, p + m);
   }
 
   /** bitmap4: count then words. Returns the words (small). */

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     perProc[k] = (perProc[k] ?? 0) + 1;
   });
   const decodeMs = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ decodeMs, calls, answered, perProc, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(JSON.stringify({ decodeMs, cpuMs, calls, answered, perProc, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
 }
 
 void main();

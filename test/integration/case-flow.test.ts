@@ -50,8 +50,8 @@ describe('a case from real evidence', () => {
     expect(total).toBe(events);
     expect(buckets.length).toBeLessThanOrEqual(50 * range.lanes.length);
     // Shifting a host's clock moves its events by exactly that much.
-    const lab = (detail: { hosts: { name: string; id: number }[] }) => detail.hosts.find((h: { name: string }) => h.name === 'lab-a');
-    const hostA = lab(await call('cases.get', { caseId }));
+    const lab = (detail: { hosts: { name: string; id: number }[] }) => detail.hosts.find((h) => h.name === 'lab-a');
+    const hostA = lab(await call('cases.get', { caseId }))!;
     const before = await call('events.list', { caseId, hostIds: [hostA.id], limit: 1 });
     await call('hosts.setClockAdjust', { caseId, hostId: hostA.id, adjustNs: '2000000000' });
     const after = await call('events.list', { caseId, hostIds: [hostA.id], limit: 1 });

@@ -60,6 +60,7 @@ vi.mock('electron', () => {
     protocol: { registerSchemesAsPrivileged: () => {}, handle: () => {} },
     session: { defaultSession: { setPermissionRequestHandler: (fn: Handler) => (rec.permission = fn), webRequest: { onHeadersReceived: (fn: Handler) => (rec.headers = fn) } } },
     net: { fetch: () => {} },
+    safeStorage: { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' },
     dialog: {},
     contextBridge: { exposeInMainWorld: (k: string, v: Record<string, unknown>) => rec.exposed.set(k, v) },
     ipcRenderer: { invoke: (ch: string, input: unknown) => (rec.invoked.push([ch, input]), Promise.resolve()), on: () => {}, off: () => {} },

@@ -65,3 +65,30 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('passphrase asked through the UI', () => {
+  it('is asked with a secret.prompt event, used once, and remembered only in the vault when the user asks', async () => {
+    const dbFile = join(dir, 'ui.db');
+    const vaultData = new Map<string, string>(); // stands for the desktop's safeStorage file
+    const backend = new Backend({ db: openDb(dbFile), dbFile, home: lab.home, prompts: { onUnknownHostKey: async () => false }, vault: { get: (k) => vaultData.get(k), set: (k, v) => void vaultData.set(k, v) } });
+    const prompts: { kind: string; canRemember: boolean }[] = [];
+    backend.onEvent((event, payload) => {
+      if (event !== 'secret.prompt') return;
+      const p = payload as { promptId: string; kind: string; canRemember: boolean };
+      prompts.push(p);
+      void backend.call('secrets.answer', { promptId: p.promptId, value: SECRET, remember: true });
+    });
+    const c = backend.store.createCase('ui');
+    const h = (await backend.call('hosts.add', { caseId: c.id, destination: 'locked' })) as { id: number };
+    const step = await backend.runner.execAdhoc({ caseId: c.id, host: backend.store.getHost(h.id)!, argv: ['true'], timeoutMs: 10_000, kind: 'text', wait: true });
+    expect(backend.store.getStep(step)!.status).toBe('ok');
+    expect(prompts).toEqual([expect.objectContaining({ kind: 'passphrase', canRemember: true })]);
+    expect([...vaultData.values()]).toEqual([SECRET]);
+    // A new connection finds it in the vault and does not ask again.
+    await backend.call('hosts.test', { caseId: c.id, hostId: h.id });
+    expect(prompts.length).toBe(1);
+    await backend.dispose();
+    backend.store.db.close();
+    expect(readFileSync(dbFile).toString('latin1').includes(SECRET)).toBe(false);
+  });
+});
