@@ -13,6 +13,7 @@ import type { ArtifactKind } from '../../shared/parsers/types';
 import { detectKind, isArtifactKind, sniffBinaryKind } from '../ingest/ingest';
 import { decodeCaptureFile, captureStats } from './capture';
 import { parseDurationMs } from '../../shared/playbook/duration';
+import { conclusions } from '../../shared/playbook/state';
 import { exportBundle, importBundle } from '../export/bundle';
 import { toJson } from '../store/store';
 
@@ -298,6 +299,8 @@ function makeBackend(values: { 'data-dir'?: string | undefined }, accept: readon
   return { backend, db };
 }
 
+const indent = (md: string): string => md.trim().split('\n').map((l) => `  ${l}`).join('\n');
+
 function hostNameFor(dest: string): string {
   return dest;
 }
@@ -345,22 +348,25 @@ async function cmdRun(args: readonly string[]): Promise<number> {
     });
     const runId = await runner.start({ caseId: c.id, playbookId: positionals[0]!, hostIds: hosts.map((h) => h.id), params, autoConfirm: values.yes ?? false, headless: true });
     err(`casefile: run ${runId} of ${positionals[0]} in case ${c.name} on ${hosts.map((h) => h.name).join(', ')}`);
-    // Headless without --yes: intrusive steps are asked on the terminal, or skipped with a note.
+    // Progress from the run's own state on every change (not polling): each host's step as it starts and ends.
     const shown = new Set<string>();
-    const poll = setInterval(() => {
+    const report = () => {
       const st = runner.state(runId);
       const run = runner.runState(runId);
       if (!st || !run) return;
       for (const s of run.steps) {
+        const step = run.playbook.steps.find((x) => x.id === s.id)!;
         for (const h of s.hosts) {
-          const key = `${s.id}/${h.host}/${h.status}`;
+          const key = `${s.id}/${h.host}/${h.status}/${h.restore}`;
           if (shown.has(key) || h.status === 'pending') continue;
           shown.add(key);
-          const step = run.playbook.steps.find((x) => x.id === s.id)!;
-          if (h.status === 'running') err(`▶ ${step.title} [${h.host}]\n    $ ${h.command?.display ?? ''}`);
-          else if (h.status !== 'awaiting-confirmation') err(`  ${h.status === 'ok' ? '✓' : '✗'} ${step.title} [${h.host}]: ${h.status}${h.reason ? ` (${h.reason})` : ''}`);
+          if (h.status === 'running') err(`▶ ${step.title} [${h.host}]\n    $ ${h.command?.display.split('\n').join('\n      ') ?? ''}`);
+          else if (h.status !== 'awaiting-confirmation') {
+            err(`  ${h.status === 'ok' ? '✓' : h.status === 'skipped' ? '–' : '✗'} ${step.title} [${h.host}]: ${h.status}${h.reason ? ` (${h.reason})` : ''}${h.restore !== 'none' ? `; restore ${h.restore}` : ''}`);
+          }
         }
       }
+      // Headless without --yes: intrusive steps are asked on the terminal, or skipped with a note.
       for (const a of st.awaiting) {
         const key = `confirm/${a.stepKey}`;
         if (shown.has(key)) continue;
@@ -372,25 +378,37 @@ async function cmdRun(args: readonly string[]): Promise<number> {
             const ans = await rl.question(`Intrusive step "${a.title}" will run:\n  ${a.display}\nRun it? (yes/no) `);
             rl.close();
             ok = ans.trim().toLowerCase() === 'yes';
-          } else err(`  skipping intrusive step "${a.title}": not confirmed (use --yes to run intrusive steps headless)`);
+          } else err(`  – skipping intrusive step "${a.title}": not confirmed (use --yes to run intrusive steps headless)`);
           runner.confirm(runId, a.stepKey, ok);
         })();
       }
-    }, 50);
+    };
+    const off = backend.onEvent((event, payload) => {
+      if (event === 'run.updated' && (payload as { runId: number }).runId === runId) report();
+      if (event === 'hostkey.prompt') report();
+    });
+    report();
     const onSig = () => {
       err('casefile: cancelling (restore steps still run)…');
       runner.cancel(runId);
     };
     process.once('SIGINT', onSig);
     await runner.wait(runId);
-    clearInterval(poll);
+    report();
+    off();
     process.off('SIGINT', onSig);
     const run = backend.store.getRun(runId)!;
     const findings = backend.store.listFindings(c.id);
     err(`casefile: run ${runId} ${run.status}; ${findings.length} finding(s)`);
     for (const f of findings) err(`  [${f.severity}] ${f.rule}: ${f.title}`);
     const state = runner.runState(runId);
-    if (state?.suggestedPlaybook) err(`  suggested next playbook: ${state.suggestedPlaybook}`);
+    if (state) {
+      for (const c of conclusions(state)) {
+        err(`\n${c.title}\n${indent(c.remediation)}`);
+        if (c.tradeoffs) err(`  Trade-offs:\n${indent(c.tradeoffs)}`);
+      }
+      if (state.suggestedPlaybook) err(`\nsuggested next playbook: casefile run ${state.suggestedPlaybook} --host ...`);
+    }
     out(toJson({ case: c.name, run: runId, status: run.status, findings: findings.map((f) => ({ rule: f.rule, title: f.title, severity: f.severity })) }));
     return run.status === 'done' ? 0 : 1;
   } finally {

@@ -9,6 +9,9 @@ export class XdrShort extends Error {
   }
 }
 
+/** Thrown as one shared instance: no stack capture per short read (fuzzed captures can have many). */
+const SHORT = new XdrShort();
+
 const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
 let hexScratch = new Uint8Array(512);
 
@@ -53,7 +56,7 @@ export class XdrReader {
 
   u32(): number {
     const p = this.pos;
-    if (p + 4 > this.end) throw new XdrShort();
+    if (p + 4 > this.end) throw SHORT;
     this.pos = p + 4;
     const b = this.bytes;
     return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
@@ -85,7 +88,7 @@ export class XdrReader {
   skip(n: number): void {
     // Lengths come from the wire (up to 2^32-1): no 32-bit bit tricks here.
     const padded = n + ((4 - (n % 4)) % 4);
-    if (!(n >= 0) || this.pos + padded > this.end) throw new XdrShort();
+    if (!(n >= 0) || this.pos + padded > this.end) throw SHORT;
     this.pos += padded;
   }
 
@@ -138,7 +141,7 @@ export class XdrReader {
   /** bitmap4: count then words. Returns the words (small). */
   bitmap(): number[] {
     const n = this.u32();
-    if (n > 64) throw new XdrShort();
+    if (n > 64) throw SHORT;
     const out: number[] = [];
     for (let i = 0; i < n; i++) out.push(this.u32());
     return out;
@@ -147,7 +150,7 @@ export class XdrReader {
   /** Array count with a sanity bound so a corrupt count cannot make a loop run for billions of steps. */
   count(max = 1 << 20): number {
     const n = this.u32();
-    if (n > max || n * 4 > this.end - this.pos + 4) throw new XdrShort();
+    if (n > max || n * 4 > this.end - this.pos + 4) throw SHORT;
     return n;
   }
 }
