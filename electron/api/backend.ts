@@ -9,6 +9,7 @@ import { renderHtml } from '../export/html';
 import { correctedTime } from '../timeline/correct';
 import { ApiError } from './errors';
 import { packetAt, exportPcapSlice } from './packets';
+import { searchCases, exportBundleBase64, importBundleBase64, saveSearch, listSearches, deleteSearch, rpcChart, mountstatsChart } from './library';
 import { readLines, timelineRange, timelineBuckets, relatedEvents, searchCase } from './queries';
 import { analyzeCase } from '../findings/analyze';
 import { PlaybookRegistry } from '../runner/registry';
@@ -272,6 +273,9 @@ export class Backend {
         const c = store.createCase(name, title ?? name);
         return this.caseSummaryOut(this.caseOf(c.id));
       },
+      'cases.search': ({ query }) => searchCases(store, query),
+      'cases.exportBundle': ({ caseId, redact }) => (this.caseOf(caseId), exportBundleBase64(store, caseId, redact)),
+      'cases.importBundle': ({ base64, name }) => this.caseSummaryOut(this.caseOf(importBundleBase64(store, base64, name))),
       'cases.get': ({ caseId }) => {
         const c = this.caseOf(caseId);
         return {
@@ -398,6 +402,19 @@ export class Backend {
       'findings.analyze': ({ caseId }) => this.analyze(caseId).map((f) => this.findingOut(f)),
       search: (q) => searchCase(store, q),
       'sql.query': ({ caseId, sql }) => this.sqlQuery(caseId, sql),
+      'searches.save': ({ caseId, name, query }) => (this.caseOf(caseId), { id: saveSearch(store, caseId, name, query) }),
+      'searches.list': ({ caseId }) => listSearches(store, caseId),
+      'searches.delete': ({ caseId, id }) => ({ ok: deleteSearch(store, caseId, id) }),
+      'charts.rpc': ({ caseId, startNs, endNs, maxPoints, buckets }) =>
+        rpcChart(store, caseId, { startNs: startNs === undefined ? undefined : BigInt(startNs), endNs: endNs === undefined ? undefined : BigInt(endNs), maxPoints, buckets }),
+      'charts.mountstats': ({ caseId }) => mountstatsChart(store, caseId).map((r) => strip(r)),
+      'files.fetch': async ({ caseId, hostId, path, kind, timeoutMs }) => {
+        this.writableCase(caseId);
+        const h = store.getHost(hostId);
+        if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
+        if (!path.startsWith('/') || path.includes('\0')) throw new ApiError('path must be absolute');
+        return { stepId: await this.runner.fetchFile({ caseId, host: h, path, kind: kind ?? 'auto', timeoutMs: timeoutMs ?? 60_000, wait: false }) };
+      },
       'export.report': ({ caseId, format }) => {
         const c = this.caseOf(caseId);
         const model = buildReportModel(store, caseId);

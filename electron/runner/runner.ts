@@ -33,6 +33,8 @@ export interface RunnerOptions {
   /** Print live output (headless CLI). */
   onOutput?: (o: { host: string; stepKey: string; stream: 'stdout' | 'stderr'; chunk: Buffer }) => void;
   readonly onLog?: (line: string) => void;
+  /** Most commands in flight at once across a run's hosts (a fan-out to 200 hosts goes 16 at a time). */
+  readonly maxParallel?: number;
 }
 
 interface ActiveRun {
@@ -180,9 +182,11 @@ export class Runner {
           break;
         }
         let started = 0;
+        const limit = this.o.maxParallel ?? 16;
         for (const a of actions) {
           if (a.type !== 'exec' && a.type !== 'restore') continue;
           if (run.inFlight.has(a.id)) continue;
+          if (run.inFlight.size >= limit) break;
           run.state = startAction(run.state, a.id, now());
           const abort = new AbortController();
           const promise = this.perform(run, a, abort.signal)
@@ -262,6 +266,34 @@ export class Runner {
     for (let i = 0; i < 200 && stepId === 0; i++) await new Promise((r) => setTimeout(r, 5));
     void p.catch(() => {});
     return stepId;
+  }
+
+  /** `files.fetch`: copy a remote file over SFTP into the case as an artifact, recorded as a step. */
+  async fetchFile(a: { caseId: number; host: HostRow; path: string; kind: string; timeoutMs: number; wait: boolean }): Promise<number> {
+    const { store, emit } = this.o;
+    const display = `sftp get ${a.path}`;
+    const step = store.createStep({ caseId: a.caseId, hostId: a.host.id, stepKey: 'fetch', title: `fetch ${a.path}`, isRestore: false, intrusive: false, command: display, display, timeoutMs: a.timeoutMs });
+    emit('case.updated', { caseId: a.caseId });
+    const work = (async () => {
+      const res = await this.sessions.fetch(a.host, a.path, {
+        timeoutMs: a.timeoutMs,
+        begin: (clock) =>
+          store.beginArtifact({ caseId: a.caseId, hostId: a.host.id, stepId: step.id, name: a.path.split('/').pop() || 'file', stream: 'file', kind: a.kind, source: 'ssh', argv: display, clockOffsetNs: clock?.offsetNs, clockUncertaintyNs: clock?.uncertaintyNs, bootTimeNs: clock?.bootTimeNs }),
+      });
+      store.finishStep(step.id, { status: res.status, exitCode: res.exitCode, startedNs: res.startedNs, endedNs: res.endedNs, error: res.error, command: res.remoteCommand });
+      if (res.stdoutArtifact !== undefined) {
+        try {
+          await ingest(store, res.stdoutArtifact, { dbFile: this.o.dbFile, kind: a.kind });
+        } catch (e) {
+          store.markUnparsed(res.stdoutArtifact, 'failed', (e as Error).message);
+        }
+      }
+      store.replaceFindings(a.caseId, analyzeCase(store, a.caseId));
+      emit('case.updated', { caseId: a.caseId });
+    })();
+    if (a.wait) await work;
+    else void work.catch((e: unknown) => this.o.onLog?.(`fetch ${a.path}: ${(e as Error).message}`));
+    return step.id;
   }
 
   async execRecorded(a: {

@@ -120,9 +120,7 @@ export class SessionPool {
       w.stderr.write(Buffer.from(`casefile: could not connect to ${host.name}: ${msg}\n`));
       return { status: 'failed', startedNs: started, endedNs: wallNowNs(), remoteCommand: '', error: `connection failed: ${msg}`, stderrHead: msg, stdoutArtifact: w.stdout.finish({}), stderrArtifact: w.stderr.finish({}) };
     }
-    if (session.state === 'connected' && session.clock) {
-      // Each connection's own measurement goes with the artifacts it produced.
-    }
+    // Each connection's own clock measurement goes with the artifacts it produced.
     const w = o.beginArtifacts(session.clock);
     let stderrHead = '';
     const r = await session.exec(cmd, {
@@ -155,6 +153,32 @@ export class SessionPool {
       stdoutArtifact,
       stderrArtifact,
     };
+  }
+
+  /** Fetch a remote file over SFTP straight into an artifact (streamed, never whole in memory). */
+  async fetch(
+    host: HostRow,
+    path: string,
+    o: { timeoutMs: number; signal?: AbortSignal | undefined; begin: (clock: ClockMeasurement | undefined) => ArtifactWriter },
+  ): Promise<ExecOutcome> {
+    const started = wallNowNs();
+    let session: HostSession;
+    try {
+      session = await this.connect(host);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const w = o.begin(undefined);
+      return { status: 'failed', startedNs: started, endedNs: wallNowNs(), remoteCommand: `sftp get ${path}`, error: `connection failed: ${msg}`, stderrHead: msg, stdoutArtifact: w.finish({}) };
+    }
+    const w = o.begin(session.clock);
+    try {
+      await session.sftpGet(path, (c) => w.write(c), { timeoutSec: Math.max(1, Math.ceil(o.timeoutMs / 1000)), signal: o.signal });
+      return { status: 'ok', exitCode: 0, startedNs: started, endedNs: wallNowNs(), remoteCommand: `sftp get ${path}`, stderrHead: '', stdoutArtifact: w.finish({ exitCode: 0 }) };
+    } catch (e) {
+      const msg = (e as Error).message;
+      const status = /no end within/.test(msg) ? 'timed-out' : /cancelled/.test(msg) ? 'cancelled' : /closed|lost|dropped/i.test(msg) ? 'connection-lost' : 'failed';
+      return { status, startedNs: started, endedNs: wallNowNs(), remoteCommand: `sftp get ${path}`, error: msg, stderrHead: msg, stdoutArtifact: w.finish({}) };
+    }
   }
 
   async dispose(): Promise<void> {

@@ -238,6 +238,9 @@ const m = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ 
 export const API = {
   'cases.list': m(z.object({}), z.array(CaseSummary)),
   'cases.create': m(z.object({ name: CaseName, title: z.string().max(500).optional() }), CaseSummary),
+  'cases.search': m(z.object({ query: z.string().max(1000) }), z.array(z.object({ caseId: Id, name: z.string(), title: z.string(), hits: z.number(), snippet: z.string().optional() }))),
+  'cases.exportBundle': m(z.object({ caseId: Id, redact: z.boolean().default(false) }), z.object({ base64: z.string(), fileName: z.string(), sha256: z.string() })),
+  'cases.importBundle': m(z.object({ base64: z.string(), name: z.string().min(1).max(128).optional() }), CaseSummary),
   'cases.get': m(z.object({ caseId: Id }), CaseDetail),
   'hosts.add': m(z.object({ caseId: Id, destination: z.string().min(1).max(500), name: z.string().min(1).max(128).optional() }), Host),
   'hosts.listConfig': m(z.object({}), z.array(ConfigHost)),
@@ -300,6 +303,24 @@ export const API = {
     z.object({ caseId: Id, query: z.string().max(1000), hostIds: z.array(Id).optional(), kinds: z.array(z.string()).optional(), fromNs: NsString.optional(), toNs: NsString.optional(), limit: z.number().int().min(1).max(1000).default(200) }),
     z.array(SearchHit),
   ),
+  'searches.save': m(z.object({ caseId: Id, name: z.string().min(1).max(200), query: z.record(z.string(), z.unknown()) }), z.object({ id: Id })),
+  'searches.list': m(z.object({ caseId: Id }), z.array(z.object({ id: Id, name: z.string(), query: z.record(z.string(), z.unknown()), createdNs: NsString }))),
+  'searches.delete': m(z.object({ caseId: Id, id: Id }), z.object({ ok: z.boolean() })),
+  'charts.rpc': m(
+    z.object({ caseId: Id, startNs: NsString.optional(), endNs: NsString.optional(), maxPoints: z.number().int().min(10).max(200_000).default(20_000), buckets: z.number().int().min(1).max(2000).default(200) }),
+    z.object({
+      /** Latency scatter, sampled evenly when there are more calls than maxPoints. */
+      points: z.array(z.object({ tNs: NsString, latencyMs: z.number(), op: z.string(), status: z.string().optional() })),
+      sampled: z.boolean(),
+      /** Calls per bucket per operation (rate over time). */
+      rate: z.object({ startNs: NsString, widthNs: NsString, ops: z.record(z.string(), z.array(z.number())) }),
+    }),
+  ),
+  'charts.mountstats': m(
+    z.object({ caseId: Id }),
+    z.array(z.object({ hostId: Id.optional(), mount: z.string(), tNs: NsString.optional(), op: z.string(), ops: z.number(), queueMsPerOp: z.number(), rttMsPerOp: z.number(), backlogPerSend: z.number().optional() })),
+  ),
+  'files.fetch': m(z.object({ caseId: Id, hostId: Id, path: z.string().min(1).max(4096), kind: z.string().optional(), timeoutMs: z.number().int().min(100).max(3600_000).optional() }), z.object({ stepId: Id })),
   'sql.query': m(z.object({ caseId: Id, sql: z.string().max(20_000) }), z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())), truncated: z.boolean() })),
   'export.report': m(z.object({ caseId: Id, format: z.enum(['md', 'html']) }), z.object({ content: z.string(), fileName: z.string() })),
 } as const;

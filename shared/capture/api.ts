@@ -11,3 +11,5 @@ export function looksLikeCapture(head: Uint8Array): boolean {
   const m = ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
   return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
 }
+export { decodeCaptureStream } from './stream';
+export { rpcJsonLine, type RpcJsonLine } from './jsonl';

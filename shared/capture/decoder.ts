@@ -25,6 +25,8 @@ export interface CaptureDecoderOptions {
 export interface CaptureDecoder {
   push(chunk: Uint8Array): void;
   end(): CaptureSummary;
+  /** What the decoder holds right now (for memory checks): conversations and unanswered calls. */
+  held(): { readonly conversations: number; readonly pendingCalls: number };
 }
 
 class Conv implements RpcConversation {
@@ -110,6 +112,8 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
         s.retransmissions = 0;
       }
     }
+    conv.streamA = conv.streamB = undefined; // free reassembly buffers now
+    tracker.flushConversation(conv); // no reply can come on a closed connection
   };
 
   const dropConv = (conv: Conv): void => {
@@ -122,8 +126,10 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     }
   };
 
+  // Closed TCP connections are kept briefly (late retransmissions must not start a new stream), idle ones longer.
+  const CLOSED_LINGER_S = 30;
   const sweep = (): void => {
-    for (const c of convs.values()) if (c.lastSec < lastSec - idleSeconds) dropConv(c);
+    for (const c of convs.values()) if (c.lastSec < lastSec - (c.closed ? CLOSED_LINGER_S : idleSeconds)) dropConv(c);
   };
 
   const onFrame = (f: RawFrame): void => {
@@ -141,7 +147,7 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     const meta: SegMeta = { frame: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, offset: f.offset };
     lastMeta = meta;
     if (f.number >= nextSweep) {
-      nextSweep = f.number + 50_000;
+      nextSweep = f.number + 20_000;
       sweep();
     }
     if (p.proto === 17) udp(p, meta);
@@ -259,6 +265,11 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
         reader.stopped = true;
         warnings.push(`internal decoder error, input not read further: ${e instanceof Error ? e.message : String(e)}`);
       }
+    },
+    held() {
+      let pendingCalls = 0;
+      for (const c of convs.values()) pendingCalls += c.pendingA.size + c.pendingB.size;
+      return { conversations: convs.size, pendingCalls };
     },
     end(): CaptureSummary {
       reader.end();

@@ -4,7 +4,10 @@
  */
 import { ACCEPT_STAT, AUTH_FLAVOR, AUTH_STAT, REJECT_STAT, nameOr } from './names';
 import type { RpcCred } from './types';
-import { XdrReader } from './xdr';
+import { ByteInterner, XdrReader } from './xdr';
+
+/** Clients repeat the same credential on every call: decode each distinct one once (RpcCred is read-only). */
+const credInterner = new ByteInterner<RpcCred>(4096);
 
 export const MAX_AUTH_BYTES = 400; // RFC 5531 §8.2: opaque_auth body is at most 400 bytes
 
@@ -92,7 +95,9 @@ export function parseRpcHeader(bytes: Uint8Array, start: number, end: number): R
       const credStart = r.pos;
       let cred: RpcCred;
       try {
-        cred = readCred(r, credFlavor, credLen);
+        const body = r.pos;
+        // RPCSEC_GSS credentials carry a per-call sequence number: not worth interning.
+        cred = credFlavor === 6 ? readCred(r, credFlavor, credLen) : credInterner.get(bytes, body - 8, body + credLen, () => readCred(r, credFlavor, credLen));
       } catch {
         cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
       }

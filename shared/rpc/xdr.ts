@@ -15,6 +15,47 @@ const SHORT = new XdrShort();
 const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
 let hexScratch = new Uint8Array(512);
 
+/**
+ * Byte strings seen again and again (file handles, credentials, owners) are interned: the same bytes give the
+ * same string instance, so no new string per RPC and map look-ups reuse the string's cached hash.
+ * Two generations bound the memory. Keyed by FNV-1a of the bytes, confirmed by comparing the bytes.
+ */
+export class ByteInterner<T> {
+  private cur = new Map<number, { bytes: Uint8Array; value: T }>();
+  private prev = new Map<number, { bytes: Uint8Array; value: T }>();
+  constructor(private readonly max = 16_384) {}
+
+  get(b: Uint8Array, start: number, end: number, make: () => T): T {
+    let h = 0x811c9dc5 ^ (end - start);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const e = this.cur.get(h) ?? this.prev.get(h);
+    if (e !== undefined && e.bytes.length === end - start) {
+      let same = true;
+      for (let i = 0; i < e.bytes.length; i++) {
+        if (e.bytes[i] !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return e.value;
+    }
+    const value = make();
+    if (this.cur.size >= this.max) {
+      this.prev = this.cur;
+      this.cur = new Map();
+    }
+    this.cur.set(h, { bytes: b.slice(start, end), value });
+    return value;
+  }
+}
+
+const hexInterner = new ByteInterner<string>();
+
+/** Interned lower-case hex of bytes[start, end). */
+export function internHex(bytes: Uint8Array, start: number, end: number): string {
+  return hexInterner.get(bytes, start, end, () => hexOf(bytes, start, end));
+}
+
 /** Lower-case hex of bytes[start, end), built as one flat string (file handles are hashed as map keys). */
 export function hexOf(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
@@ -96,7 +137,7 @@ export class XdrReader {
   fixedHex(n: number): string {
     const p = this.pos;
     this.skip(n);
-    return hexOf(this.bytes, p, p + n);
+    return internHex(this.bytes, p, p + n);
   }
 
   /** Variable-length opaque: returns its length and skips it. */
@@ -111,7 +152,7 @@ export class XdrReader {
     const n = this.u32();
     const p = this.pos;
     this.skip(n);
-    return hexOf(this.bytes, p, p + Math.min(n, max));
+    return internHex(this.bytes, p, p + Math.min(n, max));
   }
 
   /** Variable-length string (XDR string<>): decoded as UTF-8, at most `max` bytes kept. */
