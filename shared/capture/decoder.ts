@@ -71,6 +71,7 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   let lastNsec = 0;
   let lastMeta: SegMeta = { frame: 0, tsSec: 0, tsNsec: 0, offset: 0 };
   let nextSweep = 0;
+  let nextSweepSec = 0;
 
   const note = (reason: string, text: string, meta: SegMeta, conv: Conv | undefined): void => {
     if (reason === 'tcp-gap') tcpGaps++;
@@ -127,7 +128,7 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   };
 
   // Closed TCP connections are kept briefly (late retransmissions must not start a new stream), idle ones longer.
-  const CLOSED_LINGER_S = 30;
+  const CLOSED_LINGER_S = Math.min(30, idleSeconds);
   const sweep = (): void => {
     for (const c of convs.values()) if (c.lastSec < lastSec - (c.closed ? CLOSED_LINGER_S : idleSeconds)) dropConv(c);
   };
@@ -146,8 +147,10 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     if (p.proto !== 6 && p.proto !== 17) return;
     const meta: SegMeta = { frame: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, offset: f.offset };
     lastMeta = meta;
-    if (f.number >= nextSweep) {
+    // Sweep every 20k frames or when capture time has moved on enough to expire something.
+    if (f.number >= nextSweep || f.tsSec >= nextSweepSec) {
       nextSweep = f.number + 20_000;
+      nextSweepSec = f.tsSec + Math.max(1, Math.min(CLOSED_LINGER_S, idleSeconds));
       sweep();
     }
     if (p.proto === 17) udp(p, meta);

@@ -12,8 +12,10 @@ async function* gunzip(first: Uint8Array, rest: AsyncIterator<Uint8Array>): Asyn
   const writer = ds.writable.getWriter();
   const pump = (async (): Promise<void> => {
     try {
-      await writer.write(first);
-      for (let n = await rest.next(); !n.done; n = await rest.next()) await writer.write(n.value);
+      // BufferSource wants an ArrayBuffer-backed view; copy only views over a SharedArrayBuffer.
+      const own = (u: Uint8Array): Uint8Array<ArrayBuffer> => (u.buffer instanceof ArrayBuffer ? (u as Uint8Array<ArrayBuffer>) : new Uint8Array(u));
+      await writer.write(own(first));
+      for (let n = await rest.next(); !n.done; n = await rest.next()) await writer.write(own(n.value));
       await writer.close();
     } catch (e) {
       await writer.abort(e).catch(() => undefined);

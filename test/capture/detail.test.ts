@@ -112,3 +112,20 @@ describe('decoded fields equal tshark', () => {
     });
   }
 });
+
+describe('recognised by content, not by port', () => {
+  it('NLM LOCK from privileged port 524 to lockd on 32803 (no well-known port) is decoded', () => {
+    const { events } = decodeCaptureBytes(loadCapture('lab__nlm-conflict.pcap'));
+    const d = events.map((e) => e.data as unknown as RpcData).find((x) => x.client?.endsWith(':524') && x.procedure === 'LOCK');
+    expect(d).toMatchObject({ program: 'nlm', version: 4, status: 'NLM4_DENIED', server: '10.231.0.13:32803' });
+    expect((d?.detail as Record<string, unknown>).caller_name).toBe('lab-b');
+  });
+
+  it('the NFSv4.1 callback program (0x40000000, chosen by the client) is named nfs_cb with its operations', () => {
+    const { events } = decodeCaptureBytes(loadCapture('linux-nfs-ml__pnfs_failing_recall.pcap'));
+    const cb = events.map((e) => e.data as unknown as RpcData).filter((x) => x.program === 'nfs_cb' && x.procedure === 'CB_COMPOUND');
+    expect(cb.length).toBeGreaterThan(0);
+    expect(cb[0].programNumber).toBe(0x40000000);
+    expect(cb.some((x) => x.ops?.join(',') === 'CB_SEQUENCE,CB_LAYOUTRECALL' && x.status === 'NFS4ERR_NOMATCHING_LAYOUT')).toBe(true);
+  });
+});

@@ -4,6 +4,7 @@
  * and in the events table, annotate it, export Markdown and check the report's content.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startSshd, type SshdLab } from '../lab/sshd';
@@ -113,4 +114,45 @@ describe('walking skeleton in the browser', () => {
       await context.close();
     }
   }, 240_000);
+});
+
+describe('unknown host key in the browser', () => {
+  it('shows the SHA256 fingerprint, sends nothing until accepted, then records the key', async () => {
+    const fresh = await startSshd({ alias: 'newhost', knownHosts: false });
+    const srv = await startCasefile({ home: fresh.home });
+    const { page, errors, context } = await openApp(browser, srv);
+    try {
+      await page.getByTestId('new-case-name').fill('hostkey');
+      await page.getByTestId('create-case').click();
+      await page.getByTestId('case-title').waitFor();
+      await page.getByTestId('tab-hosts').click();
+      await page.getByTestId('host-destination').fill('newhost');
+      await page.getByTestId('add-host').click();
+      const card = page.getByTestId('host-newhost');
+      await card.waitFor();
+
+      // First attempt: refuse. The connection fails and nothing is recorded.
+      await card.getByTestId('test-host').click();
+      const prompt = page.getByTestId('hostkey-prompt');
+      await prompt.waitFor({ timeout: 30_000 });
+      const fp = execFileSync('ssh-keygen', ['-lf', `${fresh.hostKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+      expect(await page.getByTestId('hostkey-fingerprint').textContent()).toBe(fp);
+      expect(fresh.log()).not.toMatch(/userauth-request|Accepted publickey/);
+      await prompt.getByRole('button', { name: 'Refuse' }).click();
+      await expect.poll(() => card.locator('.error').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(fresh.log()).not.toMatch(/Accepted publickey/);
+
+      // Second attempt: accept. The host connects and its fingerprint is shown.
+      await card.getByTestId('test-host').click();
+      await prompt.waitFor({ timeout: 30_000 });
+      await prompt.getByRole('button', { name: /Trust/ }).click();
+      await expect.poll(() => card.getByTestId('host-fingerprint').textContent(), { timeout: 30_000 }).toContain(fp);
+      expect(readFileSync(fresh.knownHostsPath, 'utf8')).toContain('127.0.0.1');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await srv.stop();
+      await fresh.cleanup();
+    }
+  }, 120_000);
 });

@@ -58,8 +58,16 @@ export function killPid(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   }
 }
 
-/** Kill a process and everything under it (deepest first), by PID. */
+/**
+ * Kill a process and everything under it, by PID. For SIGKILL the whole tree is frozen first (SIGSTOP), so no
+ * member can react to another's death (a shell running its next command, sshd forwarding an exit status)
+ * in between: the tree dies as one, like a crashed host.
+ */
 export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (signal === 'SIGKILL') {
+    killPid(pid, 'SIGSTOP');
+    for (const p of descendants(pid)) killPid(p, 'SIGSTOP');
+  }
   const all = descendants(pid);
   killPid(pid, signal);
   for (const p of all.reverse()) killPid(p, signal);

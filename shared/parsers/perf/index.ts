@@ -37,7 +37,7 @@ const SAMPLES = /^#\s+Samples:\s+\S+\s+of event '([^']{1,128})'/;
 // An entry row: optional fold sign, one or two percentages, optional sample count, columns, "[k] symbol".
 // Matched in two linear steps (percentages, then the symbol marker) rather than one pattern with a lazy middle.
 const ENTRY_PCTS = /^\s*[-+]?\s*(\d{1,3}\.\d+)%\s+(?:(\d{1,3}\.\d+)%\s+)?/;
-const ENTRY_SYM = /\s\[([kgu.H])\] +(\S.*)$/;
+const ENTRY_SYM = /\s\[([kgu.H])\] +(\S[\s\S]*)$/;
 const MAX_ENTRY_LINE = 4096;
 
 interface EntryMatch {

@@ -27,20 +27,25 @@ export const MAX_NODES = 20_000;
 export const MAX_PATHS = 64;
 const MAX_DEPTH = 512;
 
-// All patterns run on right-trimmed lines and end in a greedy `(\S.*)$`: no lazy group before `\s*$`, whose
-// backtracking is quadratic on long runs of blanks.
-const FOLD = /^( *)([-+]) +(?:(\d{1,3}(?:\.\d+)?)% +)?(\S.*)$/;
-const FOLD_LEAF = /^( *)(\d{1,3}(?:\.\d+)?)% +(\S.*)$/;
+// All patterns run on right-trimmed lines and end in a greedy `(\S[\s\S]*)$`: no lazy group before `\s*$` (quadratic
+// on long runs of blanks), and no `.` before `$`, which cannot cross a stray "\r" and then fails at every start
+// position of an unanchored pattern (quadratic; found by test/fuzz on a CR-only file).
+const FOLD = /^( *)([-+]) +(?:(\d{1,3}(?:\.\d+)?)% +)?(\S[\s\S]*)$/;
+const FOLD_LEAF = /^( *)(\d{1,3}(?:\.\d+)?)% +(\S[\s\S]*)$/;
 const FOLD_PLAIN = /^( +)([^\s|%-][^\s%]*(?: \(inlined\))?)$/;
-const GRAPH_BRANCH = /--(\d{1,3}(?:\.\d+)?)%--(\S.*)$/;
+const GRAPH_BRANCH = /--(\d{1,3}(?:\.\d+)?)%--(\S[\s\S]*)$/;
 // "---name" (current perf) or "--- name" (older perf, as in Documentation/callchain-overhead-calculation.txt).
-const GRAPH_START = /--- ?(\S.*)$/;
-const GRAPH_PLAIN = /^([ |]+)([^\s|].*)$/;
+const GRAPH_START = /--- ?(\S[\s\S]*)$/;
+const GRAPH_PLAIN = /^([ |]+)([^\s|][\s\S]*)$/;
 
 export type TreeStyle = 'graph' | 'fold';
 
 /** Does this line belong to a call graph (either layout)? Decides the style when a tree starts. */
+/** Call-graph lines are short; even long C++ symbols stay far below this. */
+const MAX_CHAIN_LINE = 8192;
+
 export function chainLineStyle(text: string): TreeStyle | undefined {
+  if (text.length > MAX_CHAIN_LINE) return undefined;
   const line = text.trimEnd();
   if (/^\s*\|/.test(line) || GRAPH_BRANCH.test(line) || /^\s*--- ?\S/.test(line)) return 'graph';
   if (FOLD.test(line) || FOLD_LEAF.test(line)) return 'fold';
@@ -62,6 +67,7 @@ export class CallTree {
 
   /** Feed one line; false when the line is not a call-graph line of this tree's style. */
   add(text: string): boolean {
+    if (text.length > MAX_CHAIN_LINE) return false;
     const line = text.trimEnd();
     return this.style === 'graph' ? this.addGraph(line) : this.addFold(line);
   }

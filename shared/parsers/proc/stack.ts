@@ -7,8 +7,10 @@ import type { StackData } from './types';
 
 // Headers that introduce one task's stack: "==> /proc/123/stack <==" (head/tail), "== /proc/123/stack (dd) state=S",
 // "# /proc/123/stack", "/proc/123/task/124/stack:", "PID 123:", "PID: 123", "--- 123 ---".
-const PROC_PATH = /\/proc\/(\d+)\/(?:task\/(\d+)\/)?stack\b/;
-const PID_HDR = /^\s*(?:PID:?\s*(\d+)\b|-{2,}\s*(\d+)\s*-{2,}\s*$)/;
+// Pids are at most 10 digits (pid_max <= 2^22 on Linux): a longer digit run is not a pid and must not become an
+// unsafe JS number (found by test/fuzz: "/proc/9223372036854775808/stack" gave pid 9223372036854776000).
+const PROC_PATH = /\/proc\/(\d{1,10})\/(?:task\/(\d{1,10})\/)?stack\b/;
+const PID_HDR = /^\s*(?:PID:?\s*(\d{1,10})\b|-{2,}\s*(\d{1,10})\s*-{2,}\s*$)/;
 const COMM = /\(([^)]{1,64})\)/;
 const STATE = /\bstate[=:]\s*([A-Za-z])/;
 

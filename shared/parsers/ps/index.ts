@@ -34,6 +34,8 @@ const FIELD: Readonly<Record<string, string>> = {
   COMM: 'comm', ELAPSED: 'elapsed', ETIMES: 'etimes', TIME: 'time', USER: 'user', UID: 'user', TID: 'tid', LWP: 'tid', SPID: 'tid',
 };
 const LAST_FREE = new Set(['args']);
+/** A pid/tid column: 1-10 digits. Longer digit runs are garbage, not unsafe JS numbers (found by test/fuzz). */
+const PID = /^\d{1,10}$/;
 
 function elapsedToSeconds(s: string): number | undefined {
   // procps etime: [[dd-]hh:]mm:ss
@@ -55,7 +57,7 @@ export function createPsParser(ctx: ParseContext, emit: (e: ParsedEvent) => void
         cols = toks.map((x) => FIELD[x] ?? x);
         return;
       }
-      if (!cols || !/^\d+$/.test(toks[0] ?? '') && cols[0] === 'pid') {
+      if (!cols || !PID.test(toks[0] ?? '') && cols[0] === 'pid') {
         skipped++;
         firstSkipped ??= lineNo;
         return;
@@ -80,7 +82,7 @@ export function createPsParser(ctx: ParseContext, emit: (e: ParsedEvent) => void
       const pid = v.pid !== undefined ? Number(v.pid) : undefined;
       const stat = v.stat;
       // procps state codes (ps(1) PROCESS STATE CODES) plus BSD modifiers: anything else is not a ps row.
-      if ((stat !== undefined && !/^[RSDTtZXIWP][<NLsl+]*$/.test(stat)) || (v.pid !== undefined && !/^\d+$/.test(v.pid))) {
+      if ((stat !== undefined && !/^[RSDTtZXIWP][<NLsl+]*$/.test(stat)) || (v.pid !== undefined && !PID.test(v.pid))) {
         skipped++;
         firstSkipped ??= lineNo;
         return;
@@ -89,10 +91,10 @@ export function createPsParser(ctx: ParseContext, emit: (e: ParsedEvent) => void
       const cls = wchan ? classifyFrames([], wchan) : undefined;
       const elapsedSeconds = v.etimes !== undefined ? Number(v.etimes) : v.elapsed !== undefined ? elapsedToSeconds(v.elapsed) : undefined;
       const data: ProcessData = {
-        ppid: v.ppid !== undefined ? Number(v.ppid) : undefined,
+        ppid: v.ppid !== undefined && PID.test(v.ppid) ? Number(v.ppid) : undefined,
         stat, state: stat?.[0], dState: stat?.[0] === 'D', wchan, waitClass: cls?.primary,
         comm: v.comm ?? (v.args !== undefined ? v.args.split(' ')[0] : undefined),
-        elapsedSeconds, elapsed: v.elapsed ?? v.etimes, user: v.user, tid: v.tid !== undefined ? Number(v.tid) : undefined,
+        elapsedSeconds, elapsed: v.elapsed ?? v.etimes, user: v.user, tid: v.tid !== undefined && PID.test(v.tid) ? Number(v.tid) : undefined,
         args: v.args, extra: Object.keys(extra).length > 0 ? extra : undefined,
       };
       const what = data.args ?? data.comm ?? '';
@@ -111,7 +113,10 @@ export function createPsParser(ctx: ParseContext, emit: (e: ParsedEvent) => void
 
 export const psSpec: TextParserSpec = {
   kind: 'ps',
-  detect(head) {
+  detect(whole) {
+    // The leading columns decide; cut long lines first: `^\s*\S*\s*\d+\s` is quadratic on a long run of blanks or
+    // digits (a 110 KB line took 7 s in detectTextKind, found by test/fuzz).
+    const head = whole.map((l) => (l.length > 512 ? l.slice(0, 512) : l));
     const hdr = head.findIndex((l) => /^\s*(?:USER\s+|UID\s+)?PID\s+(?:\S+\s+)*(?:STAT|S|CMD|COMMAND|WCHAN|ELAPSED)\b/.test(l));
     if (hdr < 0) return 0;
     const rows = head.slice(hdr + 1).filter((l) => /^\s*\S*\s*\d+\s/.test(l)).length;

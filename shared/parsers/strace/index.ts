@@ -12,14 +12,15 @@ export { splitArgs } from './split';
 // strace(1) output prefixes, in print order: "[pid  N] " (-f, several tracees) or "N " (-ff into one file,
 // or -f when output is not a terminal), then the time stamp: -t "HH:MM:SS", -tt "HH:MM:SS.us", -ttt "epoch.us",
 // or -r "     0.000123" (relative, right-aligned).
-const PREFIX = /^(?:\[pid +(\d+)\] |(\d+) +)?(?:(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? +|(\d{9,11})\.(\d{1,9}) +| *(\d{1,6}\.\d{6}) +)?/;
+// Pids are 1-10 digits: a longer run is not a pid (it would become an unsafe JS number; found by test/fuzz).
+const PREFIX = /^(?:\[pid +(\d{1,10})\] |(\d{1,10}) +)?(?:(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? +|(\d{9,11})\.(\d{1,9}) +| *(\d{1,6}\.\d{6}) +)?/;
 const SYSCALL_HEAD = /^([a-z_][a-z0-9_]{0,40})\(/;
 const RESUMED = /^<\.\.\. ([a-z_][a-z0-9_]{0,40}) resumed> ?/;
 const UNFINISHED = ' <unfinished ...>';
 const SIGNAL = /^--- (SIG[A-Z0-9+]+|\{[^}]*\}|[A-Z0-9]+) (?:\{(.*)\} )?---$/;
 const EXITED = /^\+\+\+ exited with (-?\d+) \+\+\+$/;
 const KILLED = /^\+\+\+ killed by (SIG[A-Z0-9+]+)( \(core dumped\))? \+\+\+$/;
-const ATTACH = /^strace: Process (\d+) (attached|detached|suspended)/;
+const ATTACH = /^strace: Process (\d{1,10}) (attached|detached|suspended)/;
 const ERRNO = /^(E[A-Z0-9_]{1,30}) \((.*)\)$/;
 const FD_DECOR = /^(-?\d+)<(.*)>$/;
 const DURATION = / <(\d+)\.(\d{1,9})>$/;
