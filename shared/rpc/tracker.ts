@@ -235,7 +235,7 @@ export class RpcTracker {
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
     const ans = p.fromA ? p.conv.answeredA : p.conv.answeredB;
-    if (ans.cur.size >= 4096) {
+    if (ans.cur.size >= 1024) {
       ans.prev = ans.cur;
       ans.cur = new Map();
     }

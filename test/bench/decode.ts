@@ -185,6 +185,9 @@ export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecode
     const child = join(dir, 'decode-child.mjs');
     buildSync({ entryPoints: [join(import.meta.dirname, 'decode-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: child, logLevel: 'error' });
     const ours = await run(process.execPath, [child, file]);
+    // The live set must not grow with the file: the same decode with V8's old space capped at 48 MB.
+    const capped = await run(process.execPath, ['--max-old-space-size=48', child, file]).catch(() => undefined);
+    const cappedOk = capped !== undefined && (JSON.parse(capped.stdout) as { calls: number }).calls === rpcs;
     const o = JSON.parse(ours.stdout) as { decodeMs: number; cpuMs: number; calls: number; answered: number; perProc: Record<string, number> };
     const peer = await run('tshark', ['-n', '-o', 'tcp.try_heuristic_first:TRUE', '-r', file, '-q', '-z', 'rpc,srt,100003,3', '-z', 'rpc,srt,100003,4']);
     const theirs = parseTsharkSrt(peer.stdout);
@@ -203,6 +206,7 @@ export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecode
       { measure: 'same, peer: tshark -q -z rpc,srt (counting only, no per-RPC output)', ours: ours.wallMs / 1000, peer: peer.wallMs / 1000, ratio: peer.wallMs / ours.wallMs, goal: '>= 10x faster', pass: peer.wallMs / ours.wallMs >= 10, unit: 's' },
       { measure: 'decode throughput (ours: in-process decode time; peer: tshark -T fields wall)', ours: rpcs / (o.decodeMs / 1000), peer: rpcs / (fields.wallMs / 1000), ratio: fields.wallMs / o.decodeMs, goal: '>= 10x', pass: fields.wallMs / o.decodeMs >= 10, unit: 'RPC/s' },
       { measure: 'peak RSS (peer: tshark -q -z rpc,srt)', ours: ours.maxRssKb / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, ours.maxRssKb), goal: 'bounded by open conversations; below tshark', pass: ours.maxRssKb < peer.maxRssKb, unit: 'MB' },
+      { measure: 'decode completes with V8 old space capped at 48 MB (live memory bounded); RSS of that run', ours: (capped?.maxRssKb ?? 0) / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, capped?.maxRssKb ?? 1), goal: 'completes, same counts', pass: cappedOk, unit: 'MB' },
       { measure: 'answered NFS calls per procedure equal tshark rpc,srt', ours: oursNfsAnswered, peer: theirAnswered, ratio: theirAnswered === 0 ? 0 : oursNfsAnswered / theirAnswered, goal: 'equal', pass: sameCounts && o.answered === rpcs, unit: 'calls' },
       { measure: 'RPC messages seen (ours: calls + answered; peer: tshark -Y rpc rows)', ours: o.calls + o.answered, peer: fieldRows, ratio: fieldRows === 0 ? 0 : (o.calls + o.answered) / fieldRows, goal: 'equal', pass: o.calls + o.answered === fieldRows, unit: 'messages' },
     ];
