@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { HelpOverlay } from './HelpOverlay';
 import { HostKeyPrompts } from './HostKeyModal';
+import { SecretPrompts } from './SecretPrompt';
 import { parseRoute, routeHash, TABS, type Route } from './route';
 import { applyTheme, initialTheme, type Theme } from './theme';
 import { typingTarget } from '../util/hooks';
@@ -87,6 +88,7 @@ export function App({ busy, transport }: { busy: number; transport: string }): R
         )}
       </main>
       <HostKeyPrompts />
+      <SecretPrompts />
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
     </div>
   );

@@ -8,6 +8,7 @@ import { errorText } from '../api/errors';
 import { clip, formatBytes, visible } from '../util/text';
 import { useCase } from './caseContext';
 import { PageIndex } from '../viewer/paging';
+import { PacketPanel } from './PacketPanel';
 
 type Page = Output<'artifacts.read'>;
 type MonacoEditor = Parameters<OnMount>[0];
@@ -160,6 +161,7 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
       <div className="statusbar mono small" data-testid="viewer-line">
         {cursor}: {cursorText !== undefined ? clip(visible(cursorText), 400) : ''}
       </div>
+      {a?.kind === 'pcap' && cursorText !== undefined && <PacketPanel artifactId={artifactId} frame={cursor} />}
     </div>
   );
 }

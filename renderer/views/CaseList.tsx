@@ -1,5 +1,7 @@
 import { useState, type ReactNode } from 'react';
+import type { Output } from '../../shared/api/contract';
 import { useApi, useApiEvent } from '../api/context';
+import { toBase64 } from './ArtifactsPanel';
 import { useAction, useLoad } from '../util/hooks';
 import { showNs } from '../util/time';
 import { visible } from '../util/text';
@@ -14,7 +16,16 @@ export function CaseList({ open }: { open: (caseId: number) => void }): ReactNod
   const create = useAction();
 
   const q = filter.trim().toLowerCase();
-  const shown = (cases.data ?? []).filter((c) => !q || c.name.toLowerCase().includes(q) || c.title.toLowerCase().includes(q));
+  // Name/title filter locally; the evidence itself is searched across every case by cases.search (offline, FTS).
+  const [deep, setDeep] = useState<Output<'cases.search'> | undefined>(undefined);
+  const deepAct = useAction();
+  const bundle = useAction();
+  const deepIds = new Set((deep ?? []).map((d) => d.caseId));
+  const shown = (cases.data ?? []).filter((c) => !q || c.name.toLowerCase().includes(q) || c.title.toLowerCase().includes(q) || deepIds.has(c.id));
+  const importBundle = async (f: File): Promise<void> => {
+    const c = await bundle.run(async () => api.call('cases.importBundle', { base64: toBase64(new Uint8Array(await f.arrayBuffer())) }));
+    if (c) cases.reload();
+  };
 
   const submit = async (): Promise<void> => {
     const c = await create.run(() => api.call('cases.create', { name: name.trim(), title: title.trim() || undefined }));
@@ -47,8 +58,35 @@ export function CaseList({ open }: { open: (caseId: number) => void }): ReactNod
       <section className="card">
         <div className="row">
           <h2 className="grow">Cases</h2>
-          <input type="search" placeholder="Filter cases" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="case-filter" />
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (q) void deepAct.run(async () => setDeep(await api.call('cases.search', { query: filter.trim() })));
+              else setDeep(undefined);
+            }}
+          >
+            <input type="search" placeholder="Filter; Enter searches the evidence" value={filter} onChange={(e) => (setFilter(e.target.value), setDeep(undefined))} data-testid="case-filter" />
+          </form>
+          <label className="button" title="Import a .casefile bundle (integrity is checked)">
+            Import bundle…
+            <input type="file" accept=".casefile" hidden onChange={(e) => e.target.files?.[0] && void importBundle(e.target.files[0])} data-testid="import-bundle" />
+          </label>
         </div>
+        {deepAct.error && <p className="error">{deepAct.error}</p>}
+        {bundle.error && <p className="error">{bundle.error}</p>}
+        {deep && (
+          <ul className="small" data-testid="case-search-hits">
+            {deep.map((d) => (
+              <li key={d.caseId}>
+                <button className="link" onClick={() => open(d.caseId)}>
+                  {visible(d.name)}
+                </button>{' '}
+                {d.hits} hits {d.snippet ? <span className="mono muted">{visible(d.snippet)}</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
         {cases.error && <p className="error">{cases.error}</p>}
         {cases.loading && !cases.data && <p className="muted">Loading…</p>}
         {cases.data && shown.length === 0 && <p className="muted">{cases.data.length === 0 ? 'No cases yet: create one above.' : 'No case matches the filter.'}</p>}

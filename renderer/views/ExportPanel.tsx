@@ -5,6 +5,11 @@ import { useAction } from '../util/hooks';
 import { useCase } from './caseContext';
 import { visibleLines } from '../util/text';
 
+function desktopSavePdf(): ((caseId: number) => Promise<unknown>) | undefined {
+  const c = (window as unknown as { casefile?: { savePdf?: unknown } }).casefile;
+  return typeof c?.savePdf === 'function' ? (c.savePdf as (caseId: number) => Promise<unknown>) : undefined;
+}
+
 type Report = Output<'export.report'> & { readonly format: 'md' | 'html' };
 
 /**
@@ -17,6 +22,8 @@ export function ExportPanel(): ReactNode {
   const [report, setReport] = useState<Report | undefined>(undefined);
   const [url, setUrl] = useState<string | undefined>(undefined);
   const act = useAction();
+  const [redact, setRedact] = useState(false);
+  const [bundleHash, setBundleHash] = useState<string | undefined>(undefined);
 
   useEffect(() => {
     if (!report) return;
@@ -25,6 +32,8 @@ export function ExportPanel(): ReactNode {
     return () => URL.revokeObjectURL(u);
   }, [report]);
 
+  // The desktop preload adds printToPDF of the HTML report (Electron only; the browser mode has no such bridge).
+  const savePdf = desktopSavePdf();
   const make = (format: 'md' | 'html'): void => void act.run(async () => setReport({ ...(await api.call('export.report', { caseId: ctx.caseId, format })), format }));
 
   return (
@@ -37,6 +46,35 @@ export function ExportPanel(): ReactNode {
         <button disabled={act.pending} onClick={() => make('html')} data-testid="export-html">
           HTML (self-contained)
         </button>
+        <label title="Host names, IP addresses and user names are replaced consistently in the bundle">
+          <input type="checkbox" checked={redact} onChange={(e) => setRedact(e.target.checked)} /> redact
+        </label>
+        <button
+          disabled={act.pending}
+          onClick={() =>
+            void act.run(async () => {
+              const b = await api.call('cases.exportBundle', { caseId: ctx.caseId, redact });
+              const bin = atob(b.base64);
+              const bytes = new Uint8Array(bin.length);
+              for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+              const u = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+              const a = document.createElement('a');
+              a.href = u;
+              a.download = b.fileName;
+              a.click();
+              setTimeout(() => URL.revokeObjectURL(u), 10_000);
+              setBundleHash(b.sha256);
+            })
+          }
+          data-testid="export-bundle"
+        >
+          Bundle (.casefile)
+        </button>
+        {savePdf && (
+          <button disabled={act.pending} onClick={() => void act.run(() => savePdf(ctx.caseId))} data-testid="export-pdf">
+            PDF…
+          </button>
+        )}
         {act.pending && <progress className="inline" />}
         {report && url && (
           <a className="button" href={url} download={report.fileName} data-testid="export-download">
@@ -45,6 +83,7 @@ export function ExportPanel(): ReactNode {
         )}
       </div>
       {act.error && <p className="error">{act.error}</p>}
+      {bundleHash && <p className="small muted">Bundle written, SHA-256 {bundleHash}</p>}
       {report?.format === 'md' && (
         <pre className="report-md" data-testid="report-md">
           {visibleLines(report.content)}

@@ -1,28 +1,29 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Output, SearchHit } from '../../shared/api/contract';
 import { useApi } from '../api/context';
-import { useAction } from '../util/hooks';
+import { useAction, useLoad } from '../util/hooks';
 import { clip, visible } from '../util/text';
 import { parseUserInstant, showNs } from '../util/time';
 import { useCase } from './caseContext';
 
-interface Saved {
-  readonly name: string;
+/** A saved search as the backend stores it (searches.save): the form's fields. */
+interface SavedQuery {
   readonly query: string;
   readonly hostIds: readonly number[];
   readonly kinds: string;
   readonly from: string;
   readonly to: string;
 }
-const SAVED_KEY = 'casefile.savedSearches';
 
-function loadSaved(): Saved[] {
-  try {
-    const v: unknown = JSON.parse(localStorage.getItem(SAVED_KEY) ?? '[]');
-    return Array.isArray(v) ? (v.filter((x) => typeof x === 'object' && x !== null && typeof (x as Saved).query === 'string') as Saved[]) : [];
-  } catch {
-    return [];
-  }
+function asSaved(q: Readonly<Record<string, unknown>>): SavedQuery {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    query: str(q.query),
+    hostIds: Array.isArray(q.hostIds) ? q.hostIds.filter((x): x is number => typeof x === 'number') : [],
+    kinds: str(q.kinds),
+    from: str(q.from),
+    to: str(q.to),
+  };
 }
 
 export function SearchPanel(): ReactNode {
@@ -34,7 +35,8 @@ export function SearchPanel(): ReactNode {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [hits, setHits] = useState<readonly SearchHit[] | undefined>(undefined);
-  const [saved, setSaved] = useState<Saved[]>(loadSaved);
+  const saved = useLoad(() => api.call('searches.list', { caseId: ctx.caseId }), [ctx.caseId]);
+  const saveAct = useAction();
   const act = useAction();
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
@@ -58,13 +60,13 @@ export function SearchPanel(): ReactNode {
     });
   };
 
-  const save = (): void => {
-    const name = query.trim();
-    if (!name) return;
-    const next = [...saved.filter((s) => s.name !== name), { name, query, hostIds, kinds, from, to }];
-    setSaved(next);
-    localStorage.setItem(SAVED_KEY, JSON.stringify(next));
-  };
+  const save = (): void =>
+    void saveAct.run(async () => {
+      const name = query.trim();
+      const q: SavedQuery = { query, hostIds, kinds, from, to };
+      await api.call('searches.save', { caseId: ctx.caseId, name, query: { ...q } });
+      saved.reload();
+    });
 
   return (
     <div className="search">
@@ -84,7 +86,7 @@ export function SearchPanel(): ReactNode {
           <button className="primary" type="submit" disabled={act.pending} data-testid="search-run">
             Search
           </button>
-          <button type="button" onClick={save} disabled={!query.trim()}>
+          <button type="button" onClick={save} disabled={!query.trim() || saveAct.pending} data-testid="search-save">
             Save search
           </button>
         </form>
@@ -94,23 +96,30 @@ export function SearchPanel(): ReactNode {
               <input type="checkbox" checked={hostIds.includes(h.id)} onChange={(e) => setHostIds(e.target.checked ? [...hostIds, h.id] : hostIds.filter((x) => x !== h.id))} /> {visible(h.name)}
             </label>
           ))}
-          {saved.length > 0 && <span className="muted small">Saved:</span>}
-          {saved.map((s) => (
-            <button
-              key={s.name}
-              className="chip"
-              onClick={() => {
-                setQuery(s.query);
-                setHostIds(s.hostIds);
-                setKinds(s.kinds);
-                setFrom(s.from);
-                setTo(s.to);
-              }}
-            >
-              {visible(s.name)}
-            </button>
+          {(saved.data?.length ?? 0) > 0 && <span className="muted small">Saved:</span>}
+          {(saved.data ?? []).map((sv) => (
+            <span key={sv.id} className="chip-group">
+              <button
+                className="chip"
+                onClick={() => {
+                  const q = asSaved(sv.query);
+                  setQuery(q.query);
+                  setHostIds(q.hostIds);
+                  setKinds(q.kinds);
+                  setFrom(q.from);
+                  setTo(q.to);
+                }}
+                data-testid="saved-search"
+              >
+                {visible(sv.name)}
+              </button>
+              <button className="chip" title="Delete this saved search" onClick={() => void saveAct.run(async () => (await api.call('searches.delete', { caseId: ctx.caseId, id: sv.id }), saved.reload()))}>
+                ×
+              </button>
+            </span>
           ))}
         </div>
+        {saveAct.error && <p className="error">{saveAct.error}</p>}
         {act.error && <p className="error">{act.error}</p>}
         {hits && <p className="small muted" data-testid="search-count">{hits.length} hits{hits.length >= 200 ? ' (first 200)' : ''}</p>}
         {hits && hits.length > 0 && (

@@ -33,6 +33,10 @@ export type { RpcinfoData } from './rpcinfo';
 export type { SystemctlData } from './systemctl';
 export { bootTimeFromHostInfo } from './hostinfo';
 export type { HostInfoData } from './hostinfo';
+export type { PerfData, PerfPath } from './perf';
+export type { PhpSlowData, PhpFpmLogData, PhpFrame } from './phpslow';
+export { queueMeaning } from './rpctasks';
+export type { RpcTaskData, RpcQueueMeaning } from './rpctasks';
 
 /**
  * Every text parser, most specific first. detect() scores decide; ties go to the earlier entry, so formats
@@ -57,12 +61,14 @@ export const TEXT_PARSERS: readonly TextParserSpec[] = [
 
 /** How many lines of an artifact the detector looks at. */
 export const DETECT_HEAD_LINES = 60;
+/** Detectors see at most this much of each line: no detector can be slowed down by one huge line. */
+export const DETECT_LINE_CHARS = 4096;
 
 /** Sniff the artifact kind from its first lines; 'text' when nothing fits well enough. */
 export function detectTextKind(head: readonly string[]): ArtifactKind {
   let best: ArtifactKind = 'text';
   let bestScore = 0.25;
-  const lines = head.slice(0, DETECT_HEAD_LINES).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const lines = head.slice(0, DETECT_HEAD_LINES).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l).slice(0, DETECT_LINE_CHARS));
   for (const spec of TEXT_PARSERS) {
     let s = 0;
     try {

@@ -231,7 +231,8 @@ export class RpcTracker {
           if (!(e instanceof XdrShort)) p.out.detail.decodeError = e instanceof Error ? e.message : String(e);
         }
       }
-      if (ro.status === undefined && p.gssService !== 3) ro.status = 'SUCCESS';
+      // Accepted and executed, but no program status to show (void result, or RPCSEC_GSS privacy).
+      if (ro.status === undefined) ro.status = 'SUCCESS';
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
     const ans = p.fromA ? p.conv.answeredA : p.conv.answeredB;

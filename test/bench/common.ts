@@ -104,13 +104,12 @@ export function runMeasured(cmd: string, args: readonly string[], opts: { env?: 
       const ms = performance.now() - t0;
       const stderr = Buffer.concat(err).toString();
       let peak: number | undefined = hwmKb > 0 ? hwmKb * 1024 : undefined;
-      let childCode = code;
       if (useTime) {
+        // time(1) exits with the child's status and reports the child's ru_maxrss (the kernel's peak RSS).
         const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
         if (m) peak = Number(m[1]) * 1024;
-        // time(1) exits with the child's status; a child killed by a signal gives "Command terminated by signal N".
       }
-      resolve({ code: childCode, signal, stdout: Buffer.concat(out).toString(), stderr, ms, peakRssBytes: peak });
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr, ms, peakRssBytes: peak });
     });
   });
 }

@@ -5,46 +5,10 @@
  * Every variant must decode to the same RPCs (times, texts, latencies) as the original.
  */
 import { describe, expect, it } from 'vitest';
-import { ContainerReader } from '../../shared/capture/container/reader';
 import { decodeCaptureBytes } from '../../shared/capture/decoder';
 import type { RpcData } from '../../shared/rpc/types';
 import { loadCapture } from './load';
-
-interface Frame {
-  sec: number;
-  usec: number;
-  data: Uint8Array;
-}
-
-function frames(bytes: Uint8Array): Frame[] {
-  const out: Frame[] = [];
-  const r = new ContainerReader((f) => out.push({ sec: f.tsSec, usec: Math.floor(f.tsNsec / 1000), data: f.data.slice() }));
-  r.push(bytes);
-  r.end();
-  return out;
-}
-
-function writePcap(fs: readonly Frame[], linkType: number, be: boolean, nano: boolean): Uint8Array {
-  const size = 24 + fs.reduce((a, f) => a + 16 + f.data.length, 0);
-  const out = new Uint8Array(size);
-  const dv = new DataView(out.buffer);
-  const le = !be;
-  dv.setUint32(0, nano ? 0xa1b23c4d : 0xa1b2c3d4, le);
-  dv.setUint16(4, 2, le);
-  dv.setUint16(6, 4, le);
-  dv.setUint32(16, 262144, le);
-  dv.setUint32(20, linkType, le);
-  let p = 24;
-  for (const f of fs) {
-    dv.setUint32(p, f.sec, le);
-    dv.setUint32(p + 4, nano ? f.usec * 1000 : f.usec, le);
-    dv.setUint32(p + 8, f.data.length, le);
-    dv.setUint32(p + 12, f.data.length, le);
-    out.set(f.data, p + 16);
-    p += 16 + f.data.length;
-  }
-  return out;
-}
+import { frames, writePcap, type Frame } from './pcapfile';
 
 /** pcapng, big-endian section, frames alternating between an us interface and a ns interface. */
 function writePcapngTwoIfaces(fs: readonly Frame[]): Uint8Array {

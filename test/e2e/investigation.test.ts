@@ -163,6 +163,9 @@ describe('investigation surface in the browser', () => {
       await expect.poll(() => viewer.getAttribute('data-target-line'), { timeout: 20_000 }).toBe(String(denied.line));
       await expect.poll(() => page.getByTestId('viewer-line').textContent(), { timeout: 20_000 }).toContain('NLM4_DENIED');
       await expect.poll(() => editorText(page), { timeout: 20_000 }).toContain(`#${denied.line} `);
+      // The packet decoded (RPC header, status) with its raw bytes.
+      await expect.poll(() => page.getByTestId('packet-decoded').textContent(), { timeout: 20_000 }).toContain(String(denied.data.xid));
+      expect(await page.getByTestId('packet-hex').textContent()).toMatch(/^00000000: [0-9a-f]{4} /);
 
       // Annotate the packet's line and star it; then annotate the event itself with hostile Markdown.
       await page.getByTestId('annotate-line').click();
@@ -190,6 +193,8 @@ describe('investigation surface in the browser', () => {
       await page.getByTestId('search-run').click();
       await expect.poll(() => page.getByTestId('search-hit').count()).toBeGreaterThan(0);
       expect((await page.getByTestId('search-results').textContent()) ?? '').toContain('NLM4_');
+      await page.getByTestId('search-save').click();
+      await expect.poll(() => page.getByTestId('saved-search').allTextContents()).toContain('DENIED');
       await page.getByTestId('search-query').fill('pwned');
       await page.getByTestId('search-run').click();
       await expect.poll(() => page.getByTestId('search-hit').count()).toBeGreaterThan(0);

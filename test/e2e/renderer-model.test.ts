@@ -14,6 +14,7 @@ import { msTextToNs, nsToMsText, parseUserInstant } from '../../renderer/util/ti
 import { parseRoute, routeHash } from '../../renderer/app/route';
 import { evidenceRef } from '../../renderer/views/FindingsPanel';
 import { PageIndex } from '../../renderer/viewer/paging';
+import { hexdump } from '../../renderer/viewer/hexdump';
 
 const S = 1_000_000_000n;
 // 2024-05-01T12:00:00Z, an instant with a nanosecond tail that a float would lose.
@@ -292,6 +293,12 @@ describe('artifact viewer paging', () => {
     expect(ix.rowOf(100)).toBeUndefined();
     expect(ix.textAt(2)).toBe('b');
     expect([ix.first, ix.last]).toEqual([101, 103]);
+  });
+
+  it('dumps packet bytes like xxd, printable ASCII only', () => {
+    const d = hexdump('00 01 41 42 3c 73 63 72 69 70 74 3e 7f 80 ff 20 43');
+    expect(d.split('\n')).toEqual(['00000000: 0001 4142 3c73 6372 6970 743e 7f80 ff20  ..AB<script>... ', '00000010: 43                                       C']);
+    expect(hexdump('00'.repeat(40), 16).split('\n').pop()).toBe('… 24 more bytes');
   });
 
   it('numbers a capture page by frame, which is sparse', () => {

@@ -18,8 +18,8 @@ import type { ParseOutput } from '../../shared/parsers/types';
 import { deriveSeed, fuzzEnv, mutate, Rng } from './mutate';
 import { describeError, eventProblems, loadFixtures, saveFailure } from './check';
 
-// ~14 kinds x 60 cases: about 10-20 s on two busy cores (hugeLine cases dominate).
-const DEFAULT_N = 60;
+// 14 kinds x 300 cases: about 10-25 s on two busy cores (hugeLine cases dominate).
+const DEFAULT_N = 300;
 const MAX_MS = 1000;
 const env = fuzzEnv(DEFAULT_N, process.env);
 

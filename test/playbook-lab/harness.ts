@@ -64,14 +64,3 @@ export function durationSec(s: StepRow): number {
 export function describeSteps(steps: readonly StepRow[]): string {
   return steps.map((s) => `${s.stepKey}@${s.hostId ?? '-'} ${s.status} exit=${s.exitCode ?? '-'} ${durationSec(s).toFixed(1)}s${s.error ? ` (${s.error})` : ''}`).join('\n');
 }
-
-/** Wait until the run has a step with this key in `running` (e.g. to act during a capture). */
-export async function waitForStep(run: PlaybookRun, stepKey: string, status: StepRow['status'], timeoutMs: number): Promise<StepRow> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const s = run.steps().find((x) => x.stepKey === stepKey && x.status === status);
-    if (s) return s;
-    if (Date.now() > end) throw new Error(`step ${stepKey} never reached ${status} within ${timeoutMs} ms; steps so far:\n${describeSteps(run.steps())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -3,7 +3,7 @@ import type { EventRow, FindingRow } from '../../electron/store/store';
 import { startNetnsLab, type NetnsLab } from '../lab/netns';
 import { nfslock, startNfsFiler, type NfsFiler } from '../lab/nfs';
 import { killPid } from '../lab/proc';
-import { describeSteps, durationSec, startPlaybook, waitForStep, type PlaybookRun } from './harness';
+import { describeSteps, durationSec, startPlaybook, type PlaybookRun } from './harness';
 
 /**
  * Issue 5 (CI): `nlm-lock-recovery` through the real runner against the project's own NFS lab: a ganesha
@@ -60,7 +60,6 @@ async function startWithCapture(hosts: readonly string[], captureFor: number): P
     if (Date.now() > end) throw new Error(`capture never started on every host:\n${describeSteps(run.steps())}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  await waitForStep(run, 'capture', 'running', 1000);
   await new Promise((r) => setTimeout(r, 1500)); // tcpdump opens its socket after the channel starts
   return run;
 }

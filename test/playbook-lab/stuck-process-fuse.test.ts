@@ -19,7 +19,7 @@ let elapsedMs = 0;
 
 beforeAll(async () => {
   fuse = await startFuseStuck();
-  sshd = await startSshd({ extraConfig: 'SetEnv PATH=/tmp/cf-shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' });
+  sshd = await startSshd();
   const t0 = Date.now();
   run = await startPlaybook({ home: sshd.home, playbookId: 'stuck-process', hosts: [sshd.alias], params: { pid: String(fuse.stuckPid), capture_for: '2s' } });
   await run.done;

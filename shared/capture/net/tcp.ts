@@ -51,15 +51,39 @@ export class RecordAssembler {
   private rec = new Uint8Array(0);
   private recLen = 0;
   private recDropped = 0;
+  /** Bytes from a segment start, gathered until there are enough (16) to judge a record start. */
+  private probe = new Uint8Array(16);
+  private probeLen = 0;
 
   constructor(private readonly sink: RecordSink) {}
 
   feed(d: Uint8Array, start: number, end: number, meta: SegMeta, segmentStart: boolean): void {
     let p = start;
     if (!this.synced) {
-      if (!segmentStart || !plausibleRecordStart(d, p, end)) return;
-      this.synced = true;
-      this.everSynced = true;
+      // Look for framing only where a segment starts (as Wireshark's heuristic does); the 16 bytes needed to
+      // judge may span several small segments.
+      if (this.probeLen === 0) {
+        if (!segmentStart) return;
+        if (end - p >= 16) {
+          if (!plausibleRecordStart(d, p, end)) return;
+          this.synced = true;
+          this.everSynced = true;
+        }
+      }
+      if (!this.synced) {
+        const take = Math.min(16 - this.probeLen, end - p);
+        this.probe.set(d.subarray(p, p + take), this.probeLen);
+        this.probeLen += take;
+        p += take;
+        if (this.probeLen < 16) return;
+        this.probeLen = 0;
+        if (!plausibleRecordStart(this.probe, 0, 16)) return;
+        this.synced = true;
+        this.everSynced = true;
+        const head = this.probe.slice();
+        this.feed(head, 0, 16, meta, false);
+        if (p >= end) return;
+      }
     }
     while (p < end) {
       if (this.fragRemaining === 0) {
@@ -132,6 +156,7 @@ export class RecordAssembler {
 
   private resync(): void {
     this.synced = false;
+    this.probeLen = 0;
     this.inRecord = false;
     this.fragRemaining = 0;
     this.hdrLen = 0;
