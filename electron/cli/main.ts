@@ -12,6 +12,7 @@ import { createTextParser } from '../../shared/parsers';
 import type { ArtifactKind } from '../../shared/parsers/types';
 import { detectKind, isArtifactKind, sniffBinaryKind } from '../ingest/ingest';
 import { decodeCaptureFile, captureStats } from './capture';
+import { rpcJsonLine } from '../../shared/capture/jsonl';
 import { parseDurationMs } from '../../shared/playbook/duration';
 import { conclusions } from '../../shared/playbook/state';
 import { exportBundle, importBundle } from '../export/bundle';
@@ -46,6 +47,10 @@ function err(s: string): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `casefile parse big.pcap | head`: the reader left; stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -110,30 +115,10 @@ function bootTime(v: string | undefined): bigint | undefined {
   return t;
 }
 
-/** One JSON object per line. Captures: one line per RPC call in the shape DESIGN.md fixes. */
+/** One JSON object per line. Captures: one line per RPC call in the shape DESIGN.md fixes (rpcJsonLine). */
 export function eventJson(e: ParsedEvent): Record<string, unknown> {
-  if (e.kind === 'rpc') {
-    const d = e.data as Record<string, unknown>;
-    const o: Record<string, unknown> = {
-      kind: 'rpc',
-      ts: e.ts === undefined ? undefined : toIso(e.ts, 9),
-      xid: d.xid,
-      program: d.program,
-      version: d.version,
-      procedure: d.procedure,
-      ops: d.ops ?? [],
-      status: d.status,
-      latency_ms: d.latencyMs,
-      client: d.client,
-      server: d.server,
-      frame: e.line,
-    };
-    if (d.noReply) o.no_reply = true;
-    if (d.orphanReply) o.orphan_reply = true;
-    if (d.opStatuses) o.op_statuses = d.opStatuses;
-    if (d.detail) o.detail = d.detail;
-    return o;
-  }
+  const rpc = rpcJsonLine(e);
+  if (rpc) return { ...rpc };
   return {
     kind: e.kind,
     ts: e.ts === undefined ? undefined : toIso(e.ts, 9),

@@ -1,5 +1,5 @@
 /** Hash routes: #/ (case list), #/case/ID/TAB. Kept in the hash so a reload stays on the same case. */
-export const TABS = ['timeline', 'hosts', 'walkthrough', 'artifacts', 'events', 'findings', 'annotations', 'search', 'export'] as const;
+export const TABS = ['timeline', 'hosts', 'walkthrough', 'artifacts', 'events', 'findings', 'annotations', 'search', 'export', 'charts'] as const;
 export type Tab = (typeof TABS)[number];
 
 export type Route = { readonly view: 'cases' } | { readonly view: 'case'; readonly caseId: number; readonly tab: Tab };

@@ -148,6 +148,7 @@ export default function ArtifactViewer({ artifactId, line, seq }: { artifactId: 
               renderControlCharacters: true,
               unicodeHighlight: { ambiguousCharacters: true, invisibleCharacters: true, nonBasicASCII: false },
               links: false,
+              colorDecorators: false, // '#104' in a capture line is a frame number, not a colour
               minimap: { enabled: false },
               scrollBeyondLastLine: false,
               wordWrap: 'off',

@@ -16,6 +16,7 @@ import { FindingsPanel } from './FindingsPanel';
 import { AnnotationsPanel } from './AnnotationsPanel';
 import { SearchPanel } from './SearchPanel';
 import { ExportPanel } from './ExportPanel';
+import { ChartsPanel } from './ChartsPanel';
 import { AnnotationEditor } from './AnnotationEditor';
 
 const TAB_LABEL: Readonly<Record<Tab, string>> = {
@@ -28,6 +29,7 @@ const TAB_LABEL: Readonly<Record<Tab, string>> = {
   annotations: 'Annotations',
   search: 'Search',
   export: 'Export',
+  charts: 'Charts',
 };
 
 export function CaseView({ caseId, tab, setTab, theme }: { caseId: number; tab: Tab; setTab: (t: Tab) => void; theme: 'light' | 'dark' }): ReactNode {
@@ -138,6 +140,7 @@ export function CaseView({ caseId, tab, setTab, theme }: { caseId: number; tab: 
           {tab === 'annotations' && <AnnotationsPanel />}
           {tab === 'search' && <SearchPanel />}
           {tab === 'export' && <ExportPanel />}
+          {tab === 'charts' && <ChartsPanel />}
         </div>
         {annotating && <AnnotationEditor target={annotating} onClose={() => setAnnotating(undefined)} />}
       </div>
