@@ -184,7 +184,7 @@ export async function benchSearch(opts: BenchOpts): Promise<BenchRow[]> {
         measure: `search: ${qs.length} queries over ${n} events / 3 hosts, p95 latency`,
         ours: round(p95, 1),
         peer: round(peer95, 1),
-        ratio: round(peer95 / p95, 1),
+        ratio: round(peer95 / p95, 2),
         goal: '≤ 50 ms',
         pass: p95 <= 50,
         unit: 'ms',

@@ -217,6 +217,10 @@ describe('investigation surface in the browser', () => {
       expect(await page.locator('img[src="x"]').count()).toBe(0);
       expect(await pwned(page)).toBe(false);
 
+      // Charts: RPC latency per operation drawn from the captures.
+      await page.getByTestId('tab-charts').click();
+      await expect.poll(() => page.getByTestId('chart-latency').locator('canvas').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+
       // Export HTML, shown in a sandboxed frame, downloaded, then reopened with the network blocked.
       await page.getByTestId('tab-export').click();
       await page.getByTestId('export-html').click();

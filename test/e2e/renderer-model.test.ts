@@ -15,6 +15,7 @@ import { parseRoute, routeHash } from '../../renderer/app/route';
 import { evidenceRef } from '../../renderer/views/FindingsPanel';
 import { PageIndex } from '../../renderer/viewer/paging';
 import { hexdump } from '../../renderer/viewer/hexdump';
+import { latencyScatter, rateLines } from '../../renderer/charts/series';
 
 const S = 1_000_000_000n;
 // 2024-05-01T12:00:00Z, an instant with a nanosecond tail that a float would lose.
@@ -312,5 +313,25 @@ describe('artifact viewer paging', () => {
     const plain = new PageIndex({ fromLine: 1, lines: ['#4 x', 'not a frame'] }, true);
     expect(plain.rowOf(2)).toBe(2);
     expect(new PageIndex({ fromLine: 7, lines: [] }, true).rowOf(7)).toBeUndefined();
+  });
+});
+
+describe('chart series', () => {
+  it('aligns a latency scatter on one ascending x axis, top ops kept, the rest folded', () => {
+    const p = (t: bigint, ms: number, op: string) => ({ tNs: (T0 + t).toString(), latencyMs: ms, op });
+    const a = latencyScatter([p(2n * S, 5, 'LOCK'), p(0n, 1, 'GETATTR'), p(S, 2, 'GETATTR'), p(3n * S, 9, 'READ')], 2);
+    expect(a.series).toEqual(['GETATTR', 'LOCK', 'other']);
+    expect(a.data[0].map((x) => x - 1_714_564_800)).toEqual([0.123456, 1.123456, 2.123456, 3.123456].map((x) => expect.closeTo(x, 5)) as unknown as number[]);
+    expect(a.data[1]).toEqual([1, 2, null, null]);
+    expect(a.data[2]).toEqual([null, null, 5, null]);
+    expect(a.data[3]).toEqual([null, null, null, 9]);
+  });
+
+  it('turns bucket counts into operations per second', () => {
+    const r = rateLines({ startNs: T0.toString(), widthNs: (S / 2n).toString(), ops: { GETATTR: [1, 4], LOCK: [0, 1] } });
+    expect(r.series).toEqual(['GETATTR', 'LOCK']);
+    expect(r.data[1]).toEqual([2, 8]);
+    expect(r.data[2]).toEqual([0, 2]);
+    expect(r.data[0][1]! - r.data[0][0]!).toBeCloseTo(0.5, 6);
   });
 });

@@ -3,7 +3,7 @@
  * (from the lab's ~/.ssh/config), run host-snapshot on it with live output, see a dmesg event on the timeline
  * and in the events table, annotate it, export Markdown and check the report's content.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -159,4 +159,62 @@ describe('unknown host key in the browser', () => {
       await fresh.cleanup();
     }
   }, 120_000);
+});
+
+describe('intrusive steps in the walkthrough', () => {
+  it('shows the exact command, lets the user edit it, and runs the edited command only after confirmation', async () => {
+    // A process to point stuck-process at: a plain sleep on the lab host (the lab sshd runs on this machine).
+    const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const { page, errors, context } = await openApp(browser, server);
+    try {
+      await page.getByTestId('new-case-name').fill('intrusive');
+      await page.getByTestId('create-case').click();
+      await page.getByTestId('case-title').waitFor();
+      await page.getByTestId('tab-hosts').click();
+      await page.getByTestId('host-destination').fill('labhost');
+      await page.getByTestId('add-host').click();
+      await page.getByTestId('host-labhost').waitFor();
+
+      await page.getByTestId('tab-walkthrough').click();
+      await page.getByTestId('playbook-select').selectOption('stuck-process');
+      await page.getByTestId('param-pid').fill(String(sleeper.pid));
+      await expect.poll(() => page.getByTestId('plan-step-strace').textContent()).toContain(`-p '${sleeper.pid}'`);
+      const hostBox = page.getByTestId('run-host-labhost');
+      if (!(await hostBox.isChecked())) await hostBox.check();
+      await page.getByTestId('start-run-button').click();
+
+      const confirm = page.getByTestId('confirm-strace');
+      await confirm.waitFor({ timeout: 60_000 });
+      // The reasoning is rendered Markdown (inline code as <code>), the command is the exact one.
+      expect(await confirm.locator('code').count()).toBeGreaterThan(0);
+      const box = confirm.getByTestId('confirm-command');
+      const shown = await box.inputValue();
+      expect(shown).toContain(`strace -f -tt -s 256 -p '${sleeper.pid}'`);
+      // Nothing ran for this step yet.
+      expect(await page.locator('[data-testid^="step-status-strace"]').count()).toBe(0);
+      const edited = shown.replace('--foreground 20 ', '--foreground 2 ');
+      expect(edited).not.toBe(shown);
+      await box.fill(edited);
+      await confirm.getByTestId('confirm-run').click();
+
+      // Skip the later intrusive experiments so the run ends.
+      const run = page.getByTestId('run-view');
+      for (let i = 0; i < 120 && (await run.getAttribute('data-done')) !== 'true'; i++) {
+        const pending = page.locator('[data-testid^="confirm-"]').filter({ hasNot: page.getByTestId('confirm-command').and(page.locator(':disabled')) });
+        if ((await page.locator('section[data-testid^="confirm-"]').count()) > 0) {
+          await page.locator('section[data-testid^="confirm-"]').first().getByRole('button', { name: 'Skip this step' }).click();
+        }
+        void pending;
+        await page.waitForTimeout(500);
+      }
+      await expect.poll(() => run.getAttribute('data-done'), { timeout: 60_000 }).toBe('true');
+      const straceStep = page.locator('[data-testid^="step-"][data-status]').filter({ hasText: 'Trace the process for a bounded time' }).first();
+      await straceStep.locator('.row').first().click();
+      await expect.poll(() => straceStep.locator('pre.command').textContent()).toContain('--foreground 2 strace');
+      expect(errors).toEqual([]);
+    } finally {
+      sleeper.kill();
+      await context.close();
+    }
+  }, 180_000);
 });
