@@ -143,7 +143,9 @@ export function remoteCommand(rendered: Rendered, opts: { readonly sudo?: boolea
       `if [ -n "$m" ]; then echo "${MISSING_MARKER}$m" >&2; exit 127; fi; `;
   const body = rendered.argv ? shellJoin(rendered.argv) : `sh -c ${shellQuote(rendered.script ?? '')}`;
   // Scripts always run under `sh -c` so the user's login shell (bash, zsh, fish) never changes their meaning.
-  const run = opts.sudo ? `exec sudo -n ${body}` : `exec ${body}`;
+  // sudo only when not root already (many incident hosts are reached as root and have no sudo installed);
+  // `-n` never prompts: a password requirement fails at once ("needs root") instead of hanging.
+  const run = opts.sudo ? `if [ "$(id -u)" = 0 ]; then exec ${body}; else exec sudo -n ${body}; fi` : `exec ${body}`;
   return `${check}${run}`;
 }
 

@@ -76,6 +76,9 @@ export function sshdConfig(o: { port: number; listen: string; hostKey: string; p
     'LogLevel DEBUG',
     'MaxStartups 50',
     'Subsystem sftp internal-sftp',
+    // Sessions get the lab's own HOME, so the machine's root dotfiles (a ~/.bashrc running `pyenv init`,
+    // which waits up to 60 s on a rehash lock left by any killed shell) cannot slow down or hang lab commands.
+    `SetEnv HOME=${path.dirname(o.pidFile)}`,
     o.extra ?? '',
     '',
   ].join('\n');

@@ -69,7 +69,21 @@ describe('run state machine', () => {
     const stack = execs(s)[0]!;
     expect(stack.stepId).toBe('stacks');
     expect(stack.command.script).toBe(`for p in '15555'; do echo "==> /proc/$p/stack <=="; cat "/proc/$p/stack"; done`);
-    expect(stack.remote).toMatch(/^exec sudo -n sh -c /);
+    expect(stack.remote).toMatch(/^if \[ "\$\(id -u\)" = 0 \]; then exec sh -c .*; else exec sudo -n sh -c .*; fi$/);
+  });
+
+  it('a sudo step runs as is when the host session is root already (no sudo needed or installed)', async () => {
+    const { remoteCommand } = await import('../../shared/playbook/render');
+    const { spawnSync } = await import('node:child_process');
+    const remote = remoteCommand({ script: 'id -u; echo ran', display: '' }, { sudo: true });
+    const r = spawnSync('sh', ['-c', remote], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    if (process.getuid?.() === 0) {
+      expect(r.stdout).toBe('0\nran\n');
+      expect(r.status).toBe(0);
+    } else {
+      // Not root: it asks sudo without prompting, so it either runs as root or fails fast.
+      expect(r.stdout === '0\nran\n' || r.status !== 0).toBe(true);
+    }
   });
 
   it('skips a step whose extracted list is empty, with the reason', () => {
