@@ -323,9 +323,9 @@ export class Backend {
       'playbooks.get': ({ id }) => this.playbooks.get(id),
       'playbooks.validate': ({ yaml }) => this.playbooks.validate(yaml),
       'playbooks.plan': ({ id, params }) => this.playbooks.plan(id, params),
-      'runs.start': async ({ caseId, playbookId, hostIds, params, autoConfirm }) => {
+      'runs.start': async ({ caseId, playbookId, hostIds, params, autoConfirm, roles }) => {
         this.writableCase(caseId);
-        const runId = await this.runner.start({ caseId, playbookId, hostIds, params, autoConfirm: autoConfirm ?? false, headless: false });
+        const runId = await this.runner.start({ caseId, playbookId, hostIds, params, autoConfirm: autoConfirm ?? false, headless: false, roles: roles ?? {} });
         return { runId };
       },
       'runs.confirm': ({ runId, stepKey, accept, editedCommand }) => ({ ok: this.runner.confirm(runId, stepKey, accept, editedCommand) }),

@@ -24,7 +24,7 @@ Usage:
   casefile parse FILE [--kind auto|dmesg|strace|proc-stack|proc-locks|ps|mountstats|pcap|...] [--boot-time ISO]
   casefile analyze FILE... [--format json|text] [--boot-time ISO]
   casefile stats FILE                      service response time per RPC procedure / NFSv4 op (like tshark -z rpc,srt)
-  casefile run PLAYBOOK --host DEST [--host DEST]... [--param k=v]... [--case NAME] [--yes] [--accept-host-key SHA256:...]
+  casefile run PLAYBOOK --host DEST [--host DEST]... [--server DEST]... [--param k=v]... [--case NAME] [--yes] [--accept-host-key SHA256:...]
   casefile exec --host DEST [--case NAME] [--timeout 30s] [--kind K] -- CMD ARG...
   casefile import CASE FILE... [--kind K] [--host NAME] [--boot-time ISO]
   casefile export CASE --format md|html|bundle -o FILE [--redact]
@@ -293,13 +293,15 @@ function hostNameFor(dest: string): string {
 async function cmdRun(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     host: { type: 'string', multiple: true },
+    server: { type: 'string', multiple: true },
     param: { type: 'string', multiple: true },
     case: { type: 'string' },
     yes: { type: 'boolean' },
     'accept-host-key': { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError('run takes exactly one PLAYBOOK');
-  if (!values.host?.length) throw new UsageError('run needs --host DEST (repeat for several hosts)');
+  const dests = [...(values.host ?? []), ...(values.server ?? [])];
+  if (dests.length === 0) throw new UsageError('run needs --host DEST (clients; repeat for several) and/or --server DEST (NFS servers)');
   const params: Record<string, string> = {};
   for (const p of values.param ?? []) {
     const i = p.indexOf('=');
@@ -310,7 +312,13 @@ async function cmdRun(args: readonly string[]): Promise<number> {
   try {
     const caseName = values.case ?? `${positionals[0]}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
     const c = backend.store.ensureCase(caseName);
-    const hosts = values.host.map((d) => backend.store.upsertHost(c.id, { name: hostNameFor(d), destination: d }));
+    const hosts = dests.map((d) => backend.store.upsertHost(c.id, { name: hostNameFor(d), destination: d }));
+    const roles: Record<string, 'client' | 'server' | 'both'> = {};
+    for (const h of hosts) {
+      const isClient = values.host?.includes(h.destination) ?? false;
+      const isServer = values.server?.includes(h.destination) ?? false;
+      roles[String(h.id)] = isClient && isServer ? 'both' : isServer ? 'server' : 'client';
+    }
     // Fill in the resolved address for the report.
     for (const h of hosts) {
       try {
@@ -331,7 +339,7 @@ async function cmdRun(args: readonly string[]): Promise<number> {
         for (const l of parts) process.stderr.write(`  ${o.host} ${o.stream === 'stderr' ? '!' : '|'} ${l}\n`);
       }
     });
-    const runId = await runner.start({ caseId: c.id, playbookId: positionals[0]!, hostIds: hosts.map((h) => h.id), params, autoConfirm: values.yes ?? false, headless: true });
+    const runId = await runner.start({ caseId: c.id, playbookId: positionals[0]!, hostIds: hosts.map((h) => h.id), params, autoConfirm: values.yes ?? false, headless: true, roles });
     err(`casefile: run ${runId} of ${positionals[0]} in case ${c.name} on ${hosts.map((h) => h.name).join(', ')}`);
     // Progress from the run's own state on every change (not polling): each host's step as it starts and ends.
     const shown = new Set<string>();

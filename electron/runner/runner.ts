@@ -11,6 +11,7 @@ import {
   skipStep,
   startAction,
   type Action,
+  type HostRole,
   type RunState,
 } from '../../shared/playbook/state';
 import type { Store, HostRow, StepStatus } from '../store/store';
@@ -85,7 +86,16 @@ export class Runner {
   }
 
   /** Start a run; returns at once with its id (the run goes on in the background). */
-  async start(a: { caseId: number; playbookId: string; hostIds: readonly number[]; params: Record<string, string>; autoConfirm: boolean; headless: boolean }): Promise<number> {
+  async start(a: {
+    caseId: number;
+    playbookId: string;
+    hostIds: readonly number[];
+    params: Record<string, string>;
+    autoConfirm: boolean;
+    headless: boolean;
+    /** host id -> role in this run (default client). */
+    roles?: Readonly<Record<string, HostRole>>;
+  }): Promise<number> {
     const { store } = this.o;
     const lp = this.o.playbooks.load(a.playbookId);
     const hosts = a.hostIds.map((id) => {
@@ -95,7 +105,7 @@ export class Runner {
     });
     let state: RunState;
     try {
-      state = createRun(lp.playbook, a.params, hosts.map((h) => ({ name: h.name })), { autoConfirm: a.autoConfirm, now: now() });
+      state = createRun(lp.playbook, a.params, hosts.map((h) => ({ name: h.name, role: a.roles?.[String(h.id)] ?? 'client' })), { autoConfirm: a.autoConfirm, now: now() });
     } catch (e) {
       if (e instanceof RunInputError) throw new Error(`cannot start ${a.playbookId}: ${e.problems.join('; ')}`);
       throw e;
@@ -238,6 +248,13 @@ export class Runner {
     } else {
       const findings = [...new Set(this.o.store.listFindings(run.caseId).map((f) => f.rule))];
       run.state = applyResult(run.state, a.stepId, a.host, r, res.events, t, { findings });
+      // The playbook's verdict is the step's status: `ok_exit` makes grep's exit 1 or a capture's 137 a success,
+      // and a missing command reads as such instead of "exit 127".
+      const verdict = run.state.steps.find((x) => x.id === a.stepId)?.hosts.find((h) => h.host === a.host);
+      if (verdict && (verdict.status === 'ok' || verdict.status === 'failed') && (verdict.status !== res.status || (verdict.reason !== undefined && res.error === undefined))) {
+        const error = verdict.status === 'failed' ? (verdict.reason ?? res.error) : res.error;
+        this.o.store.finishStep(res.stepId, { status: verdict.status, exitCode: res.exitCode, signal: res.signal, startedNs: res.startedNs, endedNs: res.endedNs, stuck: res.stuck, error, command: res.remoteCommand });
+      }
     }
     this.o.emit('run.updated', { runId: run.runId, caseId: run.caseId });
   }

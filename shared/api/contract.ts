@@ -253,7 +253,15 @@ export const API = {
   'playbooks.validate': m(z.object({ yaml: z.string().max(1_000_000) }), z.object({ ok: z.boolean(), errors: z.array(z.object({ line: z.number(), column: z.number(), message: z.string() })) })),
   'playbooks.plan': m(z.object({ id: z.string().max(100), params: z.record(z.string(), z.string()) }), z.array(PlannedStep)),
   'runs.start': m(
-    z.object({ caseId: Id, playbookId: z.string().max(100), hostIds: z.array(Id).min(1), params: z.record(z.string(), z.string()), autoConfirm: z.boolean().optional() }),
+    z.object({
+      caseId: Id,
+      playbookId: z.string().max(100),
+      hostIds: z.array(Id).min(1),
+      params: z.record(z.string(), z.string()),
+      autoConfirm: z.boolean().optional(),
+      /** Role of each host in this run (by host id): steps `on: clients` / `on: servers` follow it. Default client. */
+      roles: z.record(z.string(), z.enum(['client', 'server', 'both'])).optional(),
+    }),
     z.object({ runId: Id }),
   ),
   'runs.confirm': m(z.object({ runId: Id, stepKey: z.string(), accept: z.boolean(), editedCommand: z.string().max(100_000).optional() }), z.object({ ok: z.boolean() })),

@@ -64,20 +64,20 @@ export async function startFuseStuck(): Promise<FuseStuck> {
   const daemonLog = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
   const mounted = (): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mnt);
   try {
-    await waitFor(`fuse-stuck to mount ${mnt} (${daemonLog().trim()})`, mounted, 5000);
+    await waitFor(`fuse-stuck to mount ${mnt} (${daemonLog().trim()})`, mounted, 20_000);
   } catch (e) {
     killPid(daemon.pid!);
     throw e;
   }
   const flock = spawn('flock', ['-x', path.join(mnt, 'lockme'), '-c', 'true'], { stdio: 'ignore' });
-  await waitFor('flock to park in FUSE', () => daemonLog().includes('parked FLOCK'), 5000);
+  await waitFor('flock to park in FUSE', () => daemonLog().includes('parked FLOCK'), 20_000);
   let released = false;
   const writers: number[] = [];
   return {
     startWriter: async () => {
       const dd = spawn('dd', ['if=/dev/zero', `of=${path.join(mnt, 'hangwrite')}`, 'bs=16', 'count=1', 'conv=notrunc'], { stdio: 'ignore' });
       writers.push(dd.pid!);
-      await waitFor('dd to park in FUSE_WRITE', () => daemonLog().includes('parked WRITE'), 5000);
+      await waitFor('dd to park in FUSE_WRITE', () => daemonLog().includes('parked WRITE'), 20_000);
       return dd.pid!;
     },
     mountPoint: mnt,

@@ -163,7 +163,7 @@ export async function startNetnsLab(): Promise<NetnsLab> {
     // ip netns exec and unshare exec in place, so the child PID ends up being sshd itself.
     const c = spawn('ip', ['netns', 'exec', h.ns, 'unshare', '--uts', 'sh', '-c', `hostname lab-${n}; exec /usr/sbin/sshd -D -f ${path.join(dir, `${n}.sshd_config`)} -E ${h.logPath}`], { stdio: 'ignore' });
     children.set(n, c);
-    await waitFor(`sshd in ${h.ns} to listen`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 5000).catch((e: Error) => {
+    await waitFor(`sshd in ${h.ns} to listen`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 20_000).catch((e: Error) => {
       throw new Error(`test lab (netns): ${e.message}: ${existsSync(h.logPath) ? readFileSync(h.logPath, 'utf8').slice(-300) : 'no log'}`);
     });
   };

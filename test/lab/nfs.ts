@@ -197,7 +197,7 @@ export async function startNfsFiler(lab: NetnsLab, o: NfsFilerOptions = {}): Pro
     lab.killSshd(hostName);
     rmSync(h.logPath, { force: true });
     sshd = spawnLogged('sshd', inFiler(['/usr/sbin/sshd', '-D', '-f', sshdConfig, '-E', h.logPath]));
-    await waitFor(`sshd in the filer namespace of ${h.ns}`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 5000);
+    await waitFor(`sshd in the filer namespace of ${h.ns}`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 20_000);
   } catch (e) {
     await stopAll();
     throw e;

@@ -126,7 +126,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdLab> {
       exited = true;
     });
     const t0 = Date.now();
-    while (Date.now() - t0 < 5000) {
+    while (Date.now() - t0 < 20_000) {
       if (exited) break;
       if (await canConnect('127.0.0.1', port)) return;
       await new Promise((r) => setTimeout(r, 30));

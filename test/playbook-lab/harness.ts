@@ -26,7 +26,7 @@ export interface PlaybookRun {
   close(): Promise<void>;
 }
 
-export async function startPlaybook(o: { home: string; playbookId: string; hosts: readonly string[]; params: Record<string, string> }): Promise<PlaybookRun> {
+export async function startPlaybook(o: { home: string; playbookId: string; hosts: readonly string[]; servers?: readonly string[]; params: Record<string, string> }): Promise<PlaybookRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-pblab-'));
   const dbFile = path.join(dir, 'case.db');
   const backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: PLAYBOOK_DIR, home: o.home, prompts: { onUnknownHostKey: async () => false } });
@@ -36,7 +36,8 @@ export async function startPlaybook(o: { home: string; playbookId: string; hosts
     const h = (await backend.call('hosts.add', { caseId, destination: alias })) as { id: number };
     hostIds.set(alias, h.id);
   }
-  const runId = await backend.runner.start({ caseId, playbookId: o.playbookId, hostIds: [...hostIds.values()], params: o.params, autoConfirm: true, headless: true });
+  const roles = Object.fromEntries([...hostIds].map(([alias, id]) => [String(id), o.servers?.includes(alias) ? ('server' as const) : ('client' as const)]));
+  const runId = await backend.runner.start({ caseId, playbookId: o.playbookId, hostIds: [...hostIds.values()], params: o.params, autoConfirm: true, headless: true, roles });
   const done = backend.runner.wait(runId);
   return {
     backend,

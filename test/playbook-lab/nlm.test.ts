@@ -54,7 +54,7 @@ function findingText(fs: readonly FindingRow[]): string {
 
 /** Start the run, wait until its capture step is running on every host and tcpdump has had time to start. */
 async function startWithCapture(hosts: readonly string[], captureFor: number): Promise<PlaybookRun> {
-  const run = await startPlaybook({ home: lab.home, playbookId: 'nlm-lock-recovery', hosts, params: { capture_for: `${captureFor}s` } });
+  const run = await startPlaybook({ home: lab.home, playbookId: 'nlm-lock-recovery', hosts, servers: ['lab-c'], params: { capture_for: `${captureFor}s` } });
   const end = Date.now() + 30_000;
   while (run.steps().filter((s) => s.stepKey === 'capture' && s.status === 'running').length < hosts.length) {
     if (Date.now() > end) throw new Error(`capture never started on every host:\n${describeSteps(run.steps())}`);
@@ -95,6 +95,9 @@ describe('nlm-lock-recovery against the lab filer', () => {
       // Both signatures are reported (today as two findings: the NLM reply names the filer's address, the
       // filer's local `rpcinfo -p` has no target address).
       const statd = findings.filter((f) => f.rule === 'nlm.statd-unavailable');
+      // Roles: the server-side lock table was read on the filer only.
+      const serverLocks = run.steps().filter((x) => x.stepKey === 'server-locks');
+      expect(serverLocks.map((x) => x.hostId)).toEqual([run.hostIds.get('lab-c')]);
       expect(statd.length, findingText(findings)).toBeGreaterThanOrEqual(1);
       const ev = statd.flatMap((f) => f.evidence.map((e) => (e as { summary: string }).summary)).join('\n');
       expect(ev).toMatch(new RegExp(`LOCK ${lab.hosts.a.ip.replaceAll('.', '\\.')}:\\d+ -> ${filer.ip.replaceAll('.', '\\.')}:32803 = NLM4_DENIED_NOLOCKS`));
