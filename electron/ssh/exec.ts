@@ -201,6 +201,19 @@ export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions 
   const killTree = (): void => {
     if (remotePid === undefined || ctx.isLost()) return;
     ctx.runAux(killTreeScript(remotePid, sudo), 5000).catch(() => undefined);
+    killSnapshot();
+  };
+  /**
+   * After a deadline the wrapper may already be gone while members of its tree live on in a process group or
+   * session of their own (`timeout --foreground`, `setsid`, daemonising tools): kill every process the
+   * pre-deadline snapshot saw in the command's tree. Tracees (processes a tree member was attached to) are
+   * not ours and are never killed.
+   */
+  const killSnapshot = (): void => {
+    if (ctx.isLost()) return;
+    const pids = (snapshot?.processes ?? []).filter((p) => p.tracedBy === undefined && Number.isInteger(p.pid) && p.pid > 1).map((p) => p.pid);
+    if (pids.length === 0) return;
+    ctx.runAux(`${sudo ? 'sudo -n ' : ''}kill -KILL ${pids.join(' ')} 2>/dev/null; true`, 5000).catch(() => undefined);
   };
 
   const takeSnapshot = async (): Promise<void> => {
@@ -333,13 +346,17 @@ export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions 
             return;
           }
           if (exitSignal !== undefined) {
-            if (/^(SIG)?KILL$/.test(exitSignal) && ranToDeadline) return finish({ status: 'timed-out', signal: exitSignal, ...(snapshot ? { stuck: snapshot } : {}) });
+            if (/^(SIG)?KILL$/.test(exitSignal) && ranToDeadline) {
+              killSnapshot();
+              return finish({ status: 'timed-out', signal: exitSignal, ...(snapshot ? { stuck: snapshot } : {}) });
+            }
             return finish({ status: 'failed', signal: exitSignal, note: `killed by signal ${exitSignal}` });
           }
           const code = exitCode!;
           if (sudo && sawSudoPassword) return finish({ status: 'needs-root', exitCode: code, note: 'sudo -n: a password is required for sudo on this host; run as root or allow NOPASSWD for this command' });
           if (sudo && code === 127 && sawSudoMissing) return finish({ status: 'needs-root', exitCode: code, note: 'sudo is not installed on this host; connect as root to run this step' });
           if (ctx.hasTimeout && code === 137 && ranToDeadline) {
+            killSnapshot();
             return finish({ status: 'timed-out', exitCode: code, note: `killed by the remote timeout after ${timeoutSec} s`, ...(snapshot ? { stuck: snapshot } : {}) });
           }
           finish({ status: code === 0 ? 'ok' : 'failed', exitCode: code });

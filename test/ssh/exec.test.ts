@@ -116,6 +116,14 @@ describe('exec', () => {
     await waitFor('the remote sleep to be gone', () => !r.stuck?.pid || !alive(r.stuck.pid), 3000);
   });
 
+  it('at the deadline also kills what escaped into its own session (setsid), as seen in the last snapshot', async () => {
+    const { r } = await run({ script: 'setsid sleep 1001 & wait' }, { timeoutSec: 2 });
+    expect(r.status).toBe('timed-out');
+    const escaped = r.stuck?.processes?.find((p) => p.comm === 'sleep');
+    expect(escaped, JSON.stringify(r.stuck, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).toBeDefined();
+    await waitFor('the escaped sleep to be killed', () => !alive(escaped!.pid), 5000);
+  });
+
   it('cancel closes the channel, kills the remote process and reports cancelled', async () => {
     const ac = new AbortController();
     const t0 = performance.now();
