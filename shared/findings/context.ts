@@ -18,6 +18,8 @@ export interface Ix {
 export class Ctx {
   readonly byKind = new Map<EventKind, Ix[]>();
   readonly steps: readonly StepRecord[];
+  private hostNames?: Set<string>;
+  private rpcOnce?: { readonly kept: readonly Ix[]; readonly seenOn: ReadonlyMap<number, readonly string[]> };
   constructor(readonly input: RuleInput) {
     input.events.forEach((e, i) => {
       const host = e.host ?? '';
@@ -27,6 +29,8 @@ export class Ctx {
       else this.byKind.set(e.kind, [ix]);
     });
     this.steps = input.steps ?? [];
+    const kernel = this.byKind.get('kernel');
+    if (kernel) this.byKind.set('kernel', dedupeKernel(kernel));
   }
   all(): Ix[] {
     return [...this.byKind.values()].flat();
@@ -43,10 +47,99 @@ export class Ctx {
       summary: summary.length > 300 ? `${summary.slice(0, 297)}...` : summary,
     };
   }
+  /**
+   * The decoded RPC calls ('rpc' events) with each call counted once. Captures taken on both ends of a
+   * connection (client and server, both in one case) hold the same call twice; every RPC rule reads calls
+   * through this so a reclaim, a denial or a retry is not counted per capture. Copies in *one* capture are
+   * kept: they are retransmissions (same XID re-sent, RFC 5531 §9), which the rules count on purpose.
+   */
+  rpc(): readonly Ix[] {
+    return (this.rpcOnce ??= dedupeRpc(this.of('rpc'))).kept;
+  }
+  /** Hosts whose captures hold this call (more than one when it was captured at both ends). */
+  capturedOn(x: Ix): readonly string[] {
+    return (this.rpcOnce ??= dedupeRpc(this.of('rpc'))).seenOn.get(x.i) ?? [x.host];
+  }
+  /** Names of the case's hosts (hosts that have any event). */
+  hosts(): ReadonlySet<string> {
+    return (this.hostNames ??= new Set(this.input.events.map((e) => e.host ?? '').filter((h) => h !== '')));
+  }
   /** Hosts that have events of this kind. */
   hostsWith(kind: EventKind): Set<string> {
     return new Set(this.of(kind).map((x) => x.host));
   }
+}
+
+/**
+ * What makes two decoded RPC events the same call: XID (chosen by the client, RFC 5531 §9), both endpoints,
+ * program and procedure. Without an XID (an odd decoder) there is no identity and nothing is merged.
+ */
+export function rpcIdentity(e: InputEvent): string | undefined {
+  const d = e.data;
+  const xid = typeof d.xid === 'number' || typeof d.xid === 'string' ? String(d.xid) : undefined;
+  const client = typeof d.client === 'string' ? d.client : undefined;
+  const server = typeof d.server === 'string' ? d.server : undefined;
+  if (xid === undefined || !client || !server) return undefined;
+  return `${xid}\u0000${client}\u0000${server}\u0000${String(d.program ?? d.programNumber ?? '')}\u0000${String(d.procedure ?? d.procedureNumber ?? '')}`;
+}
+
+/** Which capture an event came from: artifact key within its host (two hosts' captures may share a file name). */
+export function captureKey(x: Ix): string {
+  return `${x.host}\u0000${String(x.e.artifact ?? '')}`;
+}
+
+/**
+ * The same kernel line collected twice on one host (two playbooks each ran `dmesg`, or dmesg and
+ * journalctl -k read the same ring buffer) is one message: same host, same raw time stamp, same text, in
+ * different artifacts. Lines without a time stamp are kept: a repeated message may be a real repeat.
+ */
+function dedupeKernel(list: readonly Ix[]): Ix[] {
+  const firstArtifact = new Map<string, string>();
+  return list.filter((x) => {
+    const stamp = x.e.tsRaw ?? (x.e.ts !== undefined ? String(x.e.ts) : undefined);
+    if (stamp === undefined) return true;
+    const k = `${x.host}\u0000${stamp}\u0000${x.e.text}`;
+    const art = String(x.e.artifact ?? '');
+    const seen = firstArtifact.get(k);
+    if (seen === undefined) {
+      firstArtifact.set(k, art);
+      return true;
+    }
+    return seen === art;
+  });
+}
+
+function dedupeRpc(all: readonly Ix[]): { kept: Ix[]; seenOn: Map<number, string[]> } {
+  const byId = new Map<string, Ix[]>();
+  for (const x of all) {
+    const id = rpcIdentity(x.e);
+    if (id === undefined) continue;
+    const l = byId.get(id);
+    if (l) l.push(x);
+    else byId.set(id, [x]);
+  }
+  const size = new Map<string, number>();
+  for (const x of all) size.set(captureKey(x), (size.get(captureKey(x)) ?? 0) + 1);
+  const drop = new Set<number>();
+  const seenOn = new Map<number, string[]>();
+  for (const copies of byId.values()) {
+    const byCapture = new Map<string, Ix[]>();
+    for (const x of copies) {
+      const k = captureKey(x);
+      const l = byCapture.get(k);
+      if (l) l.push(x);
+      else byCapture.set(k, [x]);
+    }
+    if (byCapture.size < 2) continue;
+    // Keep the copy that saw most replies (a capture may have missed one), then the one from the capture that
+    // holds most calls (the server's usually sees every client: one clock for the whole exchange), then the first.
+    const replies = (xs: readonly Ix[]): number => xs.filter((x) => typeof x.e.data.status === 'string').length;
+    const groups = [...byCapture.values()].sort((a, b) => replies(b) - replies(a) || (size.get(captureKey(b[0]!)) ?? 0) - (size.get(captureKey(a[0]!)) ?? 0) || a[0]!.i - b[0]!.i);
+    const hosts = [...new Set(copies.map((x) => x.host))];
+    for (const x of groups[0]!) seenOn.set(x.i, hosts);
+    for (const g of groups.slice(1)) for (const x of g) drop.add(x.i);
+  }
+  return { kept: all.filter((x) => !drop.has(x.i)), seenOn };
 }
 
 export function data(e: InputEvent): Readonly<Record<string, unknown>> {

@@ -2,6 +2,7 @@ import { toIso } from '../../model/time';
 import { Ctx, fmtSeconds, ipOf, num, secondsBetween, str } from '../context';
 import { RECALL_TRIGGER_OPS } from '../patterns';
 import type { Finding, RuleMeta } from '../types';
+import { addressBook } from '../hosts';
 import { groupBy, make, type Rule } from './rule';
 import { callSummary, calls, captureEnds, mainOp, type Call } from './rpcview';
 
@@ -19,7 +20,7 @@ const RECALL: RuleMeta = {
 
 function delegationRecall(ctx: Ctx): Finding[] {
   const cs = calls(ctx);
-  const ends = captureEnds(cs);
+  const ends = captureEnds(ctx);
   const delays = cs.filter((c) => c.program === 'nfs' && c.version === 4 && c.status === 'NFS4ERR_DELAY' && c.ops.some((o) => RECALL_TRIGGER_OPS.has(o)));
   const recalls = cs.filter((c) => c.program === 'nfs_cb' && c.ops.includes('CB_RECALL'));
   const out: Finding[] = [];
@@ -166,18 +167,19 @@ function lockConflict(ctx: Ctx): Finding[] {
   const cs = calls(ctx).filter((c) => c.program === 'nfs' && c.version === 4 && c.ts !== undefined);
   const denied = cs.filter((c) => c.status === 'NFS4ERR_DENIED' && (c.ops.includes('LOCK') || c.ops.includes('LOCKT')));
   const out: Finding[] = [];
-  for (const [client, group] of groupBy(denied, (c) => ipOf(c.client))) {
+  const book = addressBook(ctx);
+  for (const [client, group] of groupBy(denied, (c) => book.machine(c.client))) {
     const first = group[0]!;
     const last = group[group.length - 1]!;
-    const granted = cs.find((c) => ipOf(c.client) === client && c.ts! > last.ts! && c.ops.includes('LOCK') && c.status === 'NFS4_OK');
+    const granted = cs.find((c) => book.machine(c.client) === client && c.ts! > last.ts! && c.ops.includes('LOCK') && c.status === 'NFS4_OK');
     const span = secondsBetween(first.ts, granted?.ts ?? last.ts) ?? 0;
     out.push(make(CONFLICT, {
-      title: `${client} waited ${fmtSeconds(span)} for an NFSv4 lock held by another owner (${group.length} × DENIED)`,
+      title: `${book.label(client)} waited ${fmtSeconds(span)} for an NFSv4 lock held by another owner (${group.length} × DENIED)`,
       severity: group.length >= 2 ? 'medium' : 'info',
       host: first.x.host || undefined,
       subject: client,
       confidence: 0.85,
-      explanation: `The server refused ${group.length} lock request${group.length > 1 ? 's' : ''} from ${client} with NFS4ERR_DENIED (another lock owner holds a conflicting range; the reply names it)${granted ? ' and granted the lock afterwards' : ''}. The client polls: the kernel retries blocking locks after 1 s, doubling to 30 s. No delegation recall or server back-off is involved.`,
+      explanation: `The server refused ${group.length} lock request${group.length > 1 ? 's' : ''} from ${book.label(client)} with NFS4ERR_DENIED (another lock owner holds a conflicting range; the reply names it)${granted ? ' and granted the lock afterwards' : ''}. The client polls: the kernel retries blocking locks after 1 s, doubling to 30 s. No delegation recall or server back-off is involved.`,
       next: 'Find the holder from the DENIED reply\'s owner and the server\'s lock list; keep critical sections short, or use a lock service if processes on several nodes coordinate.',
       evidence: [...group.slice(0, 6).map((c) => ctx.ev(c.x, callSummary(c))), ...(granted ? [ctx.ev(granted.x, `${callSummary(granted)}: granted`)] : [])],
     }));

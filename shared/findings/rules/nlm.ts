@@ -2,6 +2,7 @@ import { toIso } from '../../model/time';
 import { Ctx, fmtSeconds, ipOf, secondsBetween, str, type Ix } from '../context';
 import { CANNOT_MONITOR_RE, FAILED_RECLAIM_RE, MOUNT_NO_STATD_RE, NFSD_GRACE_RE, NLM_BLOCKED, NLM_GRACE, NLM_GRANTED, NLM_NOLOCKS } from '../patterns';
 import type { EvidenceRef, Finding, RuleMeta } from '../types';
+import { addressBook, isLoopback, rpcinfoListings } from '../hosts';
 import { groupBy, make, type Rule } from './rule';
 import { callSummary, calls, captureEnds, type Call } from './rpcview';
 
@@ -13,12 +14,13 @@ const STATD: RuleMeta = {
   severity: 'critical',
   role: 'cause',
   description:
-    'Any of: dmesg `lockd: cannot monitor HOST`; mount.nfs `rpc.statd is not running but is required for remote locking`; NLM replies NLM4_DENIED_NOLOCKS; SM_MON answered STAT_FAIL; `rpcinfo` listing nlockmgr (100021) without status (100024) or answering "Program not registered" for status; `rpc-statd.service` inactive or failed on a host with NFSv2/3 mounts. ' +
+    'Any of: dmesg `lockd: cannot monitor HOST`; mount.nfs `rpc.statd is not running but is required for remote locking`; NLM replies NLM4_DENIED_NOLOCKS; SM_MON answered STAT_FAIL; rpcbind GETPORT/GETADDR for status (100024) answered "not registered"; `rpcinfo` listing nlockmgr (100021) without status (100024) or answering "Program not registered" for status; `rpc-statd.service` inactive or failed on a host with NFSv2/3 mounts. ' +
+    'One finding per machine: a plain `rpcinfo -p` is about the host that ran it, and an address on the wire is that host when the case ties them (its own capture answering on a port its rpcinfo lists, the NLM caller name); evidence that cannot be tied stays a separate finding. ' +
     'Guards: hosts with only NFSv4 mounts or `nolock`/`local_lock=all` do not need statd; `disabled` but active (started on demand by mount.nfs) is fine; a container without systemd answers "System has not been booted with systemd": recorded as unknown, not as dead.',
 };
 
 interface StatdHit {
-  readonly subject: string;
+  readonly about: StatdSubject;
   readonly host: string;
   readonly ev: EvidenceRef;
   readonly weight: number;
@@ -36,45 +38,56 @@ function mountsNeedStatd(ctx: Ctx, host: string): boolean | undefined {
   });
 }
 
+/**
+ * Who a piece of statd evidence is about. `host`: a case host (its own dmesg, systemctl, `rpcinfo -p`);
+ * `addr`: an address seen on the wire, resolved to a case host through the address book when the case's
+ * evidence ties them; `unknown`: a listing whose target we cannot tell, kept apart per artifact.
+ */
+type StatdSubject = { readonly host: string } | { readonly addr: string } | { readonly unknown: string };
+
 function statdUnavailable(ctx: Ctx): Finding[] {
+  const book = addressBook(ctx);
   const hits: StatdHit[] = [];
+  const local = (x: Ix): StatdSubject => (x.host ? { host: x.host } : { unknown: 'local' });
+  /** The far end of a call, or the capturing host when that end is loopback (lockd -> statd on 127.0.0.1). */
+  const peer = (c: Call, endpoint: string): StatdSubject => {
+    const ip = ipOf(endpoint) ?? endpoint;
+    return isLoopback(ip) ? local(c.x) : { addr: ip };
+  };
   for (const x of ctx.of('kernel')) {
     const m = CANNOT_MONITOR_RE.exec(x.e.text);
-    if (m) hits.push({ subject: x.host || 'local', host: x.host, weight: 0.9, kind: 'kernel', ev: ctx.ev(x, `lockd: cannot monitor ${m[1]}: the local rpc.statd did not answer the SM_MON upcall`) });
+    if (m) hits.push({ about: local(x), host: x.host, weight: 0.9, kind: 'kernel', ev: ctx.ev(x, `lockd: cannot monitor ${m[1]}: the local rpc.statd did not answer the SM_MON upcall`) });
   }
   for (const kind of ['log', 'kernel', 'note'] as const) {
-    for (const x of ctx.of(kind)) if (MOUNT_NO_STATD_RE.test(x.e.text)) hits.push({ subject: x.host || 'local', host: x.host, weight: 0.9, kind: 'mount', ev: ctx.ev(x, 'mount.nfs: rpc.statd is not running but is required for remote locking') });
+    for (const x of ctx.of(kind)) if (MOUNT_NO_STATD_RE.test(x.e.text)) hits.push({ about: local(x), host: x.host, weight: 0.9, kind: 'mount', ev: ctx.ev(x, 'mount.nfs: rpc.statd is not running but is required for remote locking') });
   }
   for (const c of calls(ctx)) {
     if (c.program === 'nlm' && c.status !== undefined && NLM_NOLOCKS.has(c.status)) {
-      hits.push({ subject: ipOf(c.server) ?? c.server, host: c.x.host, weight: 0.95, kind: 'rpc', ev: ctx.ev(c.x, `${callSummary(c)}: the server refused the lock because it could not monitor the client`) });
+      hits.push({ about: peer(c, c.server), host: c.x.host, weight: 0.95, kind: 'NLM reply', ev: ctx.ev(c.x, `${callSummary(c)}: the server refused the lock because it could not monitor the client`) });
     }
     if (c.program === 'nlm' && typeof c.detail.stat === 'string' && NLM_NOLOCKS.has(c.detail.stat)) {
-      hits.push({ subject: ipOf(c.client) ?? c.client, host: c.x.host, weight: 0.95, kind: 'rpc', ev: ctx.ev(c.x, `${callSummary(c)} carries ${c.detail.stat}`) });
+      // An asynchronous *_RES message: the server is the caller.
+      hits.push({ about: peer(c, c.client), host: c.x.host, weight: 0.95, kind: 'NLM reply', ev: ctx.ev(c.x, `${callSummary(c)} carries ${c.detail.stat}`) });
     }
     if (c.program === 'nsm' && c.procedure === 'SM_MON' && c.status === 'STAT_FAIL') {
-      hits.push({ subject: ipOf(c.server) ?? c.server, host: c.x.host, weight: 0.9, kind: 'rpc', ev: ctx.ev(c.x, `${callSummary(c)}: statd refused to monitor`) });
+      hits.push({ about: peer(c, c.server), host: c.x.host, weight: 0.9, kind: 'SM_MON', ev: ctx.ev(c.x, `${callSummary(c)}: statd refused to monitor`) });
     }
     if (c.program === 'nsm' && c.status === 'PROG_UNAVAIL') {
-      hits.push({ subject: ipOf(c.server) ?? c.server, host: c.x.host, weight: 0.85, kind: 'rpc', ev: ctx.ev(c.x, `${callSummary(c)}: status program not available`) });
+      hits.push({ about: peer(c, c.server), host: c.x.host, weight: 0.85, kind: 'NSM call', ev: ctx.ev(c.x, `${callSummary(c)}: status program not available`) });
+    }
+    // rpcbind asked for status (100024) and answered "not registered": GETPORT port 0 (RFC 1833 §3.2),
+    // GETADDR/GETVERSADDR empty address (RFC 1833 §2.2.1).
+    if (c.program === 'portmap' && (c.procedure === 'GETPORT' || c.procedure === 'GETADDR' || c.procedure === 'GETVERSADDR') && c.detail.prog === 100024 && c.status === 'SUCCESS' && (c.detail.result === 0 || c.detail.result === '')) {
+      hits.push({ about: peer(c, c.server), host: c.x.host, weight: 0.8, kind: 'rpcbind', ev: ctx.ev(c.x, `${callSummary(c)}: rpcbind on ${isLoopback(ipOf(c.server)) ? `${c.x.host || 'the capturing host'} (loopback)` : ipOf(c.server) ?? c.server} has no status (100024) registered`) });
     }
   }
-  // rpcinfo: registrations per (host, target).
-  const reg = new Map<string, { progs: Set<number>; first: Ix }>();
   for (const x of ctx.of('service')) {
-    const prog = typeof x.e.data.program === 'number' ? x.e.data.program : Number(str(x.e, 'program', 'prog') ?? NaN);
-    const target = str(x.e, 'target', 'server', 'address') ?? '';
-    if (Number.isFinite(prog) && prog > 0) {
-      // One `rpcinfo -p` listing = one artifact; the queried host is not in the rows themselves.
-      const k = `${x.host}\u0000${target || String(x.e.artifact ?? '')}`;
-      const r = reg.get(k) ?? { progs: new Set<number>(), first: x };
-      r.progs.add(prog);
-      reg.set(k, r);
-      continue;
-    }
+    if (typeof x.e.data.program === 'number' && typeof x.e.data.port === 'number') continue; // registration rows: below
     const text = x.e.text;
-    if (/Program not registered/i.test(`${text} ${str(x.e, 'error') ?? ''}`) && /\bstatus\b|100024/.test(`${text} ${JSON.stringify(x.e.data)}`)) {
-      hits.push({ subject: target || 'local', host: x.host, weight: 0.8, kind: 'rpcinfo', ev: ctx.ev(x, `rpcinfo: status (100024) not registered on ${target || 'the host'}`) });
+    const target = str(x.e, 'target', 'server', 'address');
+    const probeFailed = x.e.data.program === 100024 && x.e.data.ready === false; // "program 100024 version 1 is not available"
+    if (probeFailed || (/Program not registered/i.test(`${text} ${str(x.e, 'error') ?? ''}`) && /\bstatus\b|100024/.test(`${text} ${JSON.stringify(x.e.data)}`))) {
+      hits.push({ about: target ? { addr: target } : { unknown: `rpcinfo:${x.host}:${String(x.e.artifact ?? '')}` }, host: x.host, weight: 0.8, kind: 'rpcinfo', ev: ctx.ev(x, `rpcinfo: status (100024) not registered on ${target || 'the queried host'}`) });
     }
     const unit = str(x.e, 'unit', 'name', 'service') ?? '';
     if (/rpc[.-]statd|\bstatd\b|nfs-lock/.test(unit) || /rpc-statd\.service/.test(text)) {
@@ -83,39 +96,51 @@ function statdUnavailable(ctx: Ctx): Finding[] {
       if (/^(inactive|failed)/.test(active) || /Active:\s+(inactive|failed)/.test(text)) {
         const need = mountsNeedStatd(ctx, x.host);
         if (need === false) continue;
-        hits.push({ subject: x.host || 'local', host: x.host, weight: need ? 0.85 : 0.7, kind: 'systemctl', ev: ctx.ev(x, `${unit || 'rpc-statd.service'} is ${active || 'inactive'}${need ? ' on a host with NFSv3 mounts' : ''}`) });
+        hits.push({ about: local(x), host: x.host, weight: need ? 0.85 : 0.7, kind: 'systemctl', ev: ctx.ev(x, `${unit || 'rpc-statd.service'} is ${active || 'inactive'}${need ? ' on a host with NFSv3 mounts' : ''}`) });
       }
     }
   }
-  for (const [k, r] of reg) {
-    if (r.progs.has(100021) && !r.progs.has(100024)) {
-      const target = str(r.first.e, 'target', 'server', 'address') ?? 'the queried host';
-      hits.push({ subject: target, host: r.first.host, weight: 0.8, kind: 'rpcinfo', ev: ctx.ev(r.first, `rpcinfo ${target}: nlockmgr (100021) registered, status (100024) missing`) });
-    }
+  // rpcinfo listings: nlockmgr registered without status. A plain `rpcinfo -p` lists the artifact host's own rpcbind.
+  for (const l of rpcinfoListings(ctx)) {
+    if (!l.progs.has(100021) || l.progs.has(100024)) continue;
+    const first = l.rows[0]!;
+    const about: StatdSubject = l.target === undefined ? { unknown: `rpcinfo:${l.host}:${String(first.e.artifact ?? '')}:${first.e.line ?? ''}` } : hostsHas(ctx, l.target) ? { host: l.target } : { addr: l.target };
+    const name = l.target ?? 'the queried host';
+    hits.push({ about, host: l.host, weight: 0.8, kind: 'rpcinfo', ev: ctx.ev(first, `rpcinfo ${name}: nlockmgr (100021) registered, status (100024) missing`) });
   }
+  // One finding per machine: an address the case's evidence ties to a host is that host.
+  const keyOf = (a: StatdSubject): string => ('host' in a ? a.host : 'addr' in a ? book.hostOf(a.addr) ?? a.addr : `\u0001${a.unknown}`);
   const out: Finding[] = [];
-  for (const [subject, group] of groupBy(hits, (h) => h.subject)) {
-    const kinds = new Set(group.map((h) => h.kind));
-    const confidence = Math.min(0.99, Math.max(...group.map((h) => h.weight)) + 0.04 * (kinds.size - 1));
-    const nolocks = group.some((h) => h.kind === 'rpc');
+  for (const [key, group] of groupBy(hits, (h) => keyOf(h.about))) {
+    const unknown = key.startsWith('\u0001');
+    const name = unknown ? (key === '\u0001local' ? 'this host' : 'the queried host') : book.label(key);
+    const caseHost = !unknown && hostsHas(ctx, key) ? key : undefined;
+    const kinds = [...new Set(group.map((h) => h.kind))].sort((a, b) => a.localeCompare(b));
+    const confidence = Math.min(0.99, Math.max(...group.map((h) => h.weight)) + 0.04 * (kinds.length - 1));
+    const nolocks = group.some((h) => h.kind === 'NLM reply');
     out.push(make(STATD, {
-      title: `rpc.statd unavailable for ${subject === 'local' ? 'this host' : subject}: NFSv3 locks cannot be granted`,
+      title: `rpc.statd unavailable on ${name}: NFSv3 locks cannot be granted`,
       severity: 'critical',
-      host: group[0]!.host || undefined,
-      subject,
+      host: caseHost ?? (group[0]!.host || undefined),
+      subject: unknown ? key.slice(1) : key,
       confidence,
       explanation:
         'NFSv2/3 locking (NLM) needs the status monitor (NSM, rpc.statd) on **both** peers: the client asks its statd to watch the server before its first lock, and the server asks its statd to watch each client on every lock. ' +
-        `Here ${[...kinds].join(', ')} evidence shows statd missing or unreachable for ${subject === 'local' ? 'this host' : subject}. ` +
+        `Here ${group.length} piece${group.length > 1 ? 's' : ''} of evidence (${kinds.join(', ')}) show${group.length > 1 ? '' : 's'} statd missing or unreachable on ${name}. ` +
         (nolocks ? 'The server answered NLM4_DENIED_NOLOCKS: it could not register the client with its own statd, so every lock fails. ' : '') +
         'Shared locks can still appear to work where the peer was registered earlier; only some hosts fail when statd was started on demand by a client mount and never on hosts that only export.',
       next:
         'Start and enable `rpc-statd` (and `rpc-statd-notify`, `rpcbind`) on every host that mounts NFSv3 with locking or exports NFSv3, and pin it in configuration management; find out why mount.nfs did not start it (container without systemd, masked unit). ' +
         'Alternatives with costs: `nolock`/`local_lock=all` keeps locks local (unsafe when several hosts write the same files); NFSv4 has locking in-band (no NLM/NSM) but its own lease and recovery rules.',
-      evidence: group.map((h) => h.ev),
+      // strongest evidence first (a NOLOCKS reply proves more than a listing)
+      evidence: [...group].sort((a, b) => b.weight - a.weight).map((h) => h.ev),
     }));
   }
   return out;
+}
+
+function hostsHas(ctx: Ctx, name: string): boolean {
+  return ctx.hosts().has(name);
 }
 
 // --- nlm.grace-period -----------------------------------------------------------------------------------------
@@ -132,13 +157,15 @@ const GRACE: RuleMeta = {
 
 function gracePeriod(ctx: Ctx): Finding[] {
   const cs = calls(ctx);
+  const book = addressBook(ctx);
+  const m = (endpoint: string): string => book.machine(endpoint);
   const denied = cs.filter((c) => c.status !== undefined && ((c.program === 'nlm' && NLM_GRACE.has(c.status) && c.detail.reclaim !== true) || (c.program === 'nfs' && c.status === 'NFS4ERR_GRACE')));
   const out: Finding[] = [];
-  for (const [k, group] of groupBy(denied, (c) => `${ipOf(c.client)}\u0000${ipOf(c.server)}`)) {
-    const [client, server] = k.split('\u0000');
+  for (const [k, group] of groupBy(denied, (c) => `${m(c.client)}\u0000${m(c.server)}`)) {
+    const [client, server] = k.split('\u0000') as [string, string];
     const first = group[0]!;
     const last = group[group.length - 1]!;
-    const granted = cs.find((c) => ipOf(c.client) === client && ipOf(c.server) === server && c.ts !== undefined && last.ts !== undefined && c.ts > last.ts && c.status !== undefined && (NLM_GRANTED.has(c.status) || (c.program === 'nfs' && c.status === 'NFS4_OK' && c.ops.includes('LOCK'))));
+    const granted = cs.find((c) => m(c.client) === client && m(c.server) === server && c.ts !== undefined && last.ts !== undefined && c.ts > last.ts && c.status !== undefined && (NLM_GRANTED.has(c.status) || (c.program === 'nfs' && c.status === 'NFS4_OK' && c.ops.includes('LOCK'))));
     const end = granted?.ts ?? last.ts;
     const window = secondsBetween(first.ts, end) ?? 0;
     const gaps: number[] = [];
@@ -146,9 +173,10 @@ function gracePeriod(ctx: Ctx): Finding[] {
       const g = secondsBetween(group[i - 1]!.ts, group[i]!.ts);
       if (g !== undefined) gaps.push(g);
     }
-    const reclaims = cs.filter((c) => ipOf(c.server) === server && c.detail.reclaim === true && c.status !== undefined && NLM_GRANTED.has(c.status));
-    const notify = cs.filter((c) => c.program === 'nsm' && c.procedure === 'SM_NOTIFY' && (ipOf(c.client) === server || String(c.detail.mon_name ?? '') === server));
-    const nfsd = ctx.of('kernel').filter((x) => NFSD_GRACE_RE.test(x.e.text));
+    const reclaims = cs.filter((c) => m(c.server) === server && c.detail.reclaim === true && c.status !== undefined && NLM_GRANTED.has(c.status));
+    const notify = cs.filter((c) => c.program === 'nsm' && c.procedure === 'SM_NOTIFY' && (m(c.client) === server || book.machine(String(c.detail.mon_name ?? '')) === server));
+    // knfsd's own "starting grace period" line: from the server's dmesg when we know which host it is.
+    const nfsd = ctx.of('kernel').filter((x) => NFSD_GRACE_RE.test(x.e.text) && (!ctx.hosts().has(server) || x.host === server));
     const v4 = first.program === 'nfs';
     const graceLen = v4 ? 90 : 50;
     const stuck = window > graceLen + 10;
@@ -162,14 +190,14 @@ function gracePeriod(ctx: Ctx): Finding[] {
     ];
     const meanGap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : undefined;
     out.push(make(GRACE, {
-      title: `${server} refused new locks from ${client} for ${fmtSeconds(window)} (grace period${stuck ? ', longer than expected' : ''})`,
+      title: `${book.label(server)} refused new locks from ${book.label(client)} for ${fmtSeconds(window)} (grace period${stuck ? ', longer than expected' : ''})`,
       severity,
       host: first.x.host || undefined,
       subject: `${client}->${server}`,
       confidence: group.length >= 2 ? 0.9 : 0.6,
       explanation:
         `After a restart the lock server accepts only reclaims of locks held before it went down, and answers new requests "${v4 ? 'NFS4ERR_GRACE' : 'DENIED_GRACE_PERIOD'}" until its grace period ends (${v4 ? 'the NFSv4 lease time, 90 s by default' : 'Linux lockd: 5 × nlm_timeout = 50 s, or fs.nfs.nlm_grace_period; knfsd\'s NFSv4 grace applies to NLM too'}). ` +
-        `${client} was refused ${group.length} time${group.length > 1 ? 's' : ''} from ${first.ts !== undefined ? toIso(first.ts) : '?'}${meanGap !== undefined ? `, retrying about every ${fmtSeconds(meanGap)} (the Linux NLM client waits a fixed 5 s)` : ''}${granted ? ', then was granted' : ''}. ` +
+        `${book.label(client)} was refused ${group.length} time${group.length > 1 ? 's' : ''} from ${first.ts !== undefined ? toIso(first.ts) : '?'}${meanGap !== undefined ? `, retrying about every ${fmtSeconds(meanGap)} (the Linux NLM client waits a fixed 5 s)` : ''}${granted ? ', then was granted' : ''}. ` +
         (reclaims.length ? `${reclaims.length} reclaim${reclaims.length > 1 ? 's were' : ' was'} granted meanwhile: recovery worked for clients that were notified. ` : '') +
         (stuck ? 'The window is longer than a grace period should last: the server may be stuck in grace.' : ''),
       next: stuck
@@ -210,7 +238,7 @@ const NO_GRANT: RuleMeta = {
 
 function blockedNoGrant(ctx: Ctx): Finding[] {
   const cs = calls(ctx);
-  const ends = captureEnds(cs);
+  const ends = captureEnds(ctx);
   const out: Finding[] = [];
   const blocked = cs.filter((c) => c.program === 'nlm' && (c.procedure === 'LOCK' || c.procedure === 'LOCK_MSG') && c.detail.block === true && c.status !== undefined && NLM_BLOCKED.has(c.status));
   const seen = new Set<string>();
@@ -234,7 +262,7 @@ function blockedNoGrant(ctx: Ctx): Finding[] {
     if (!unlockDone && !(resend.length > 0 && afterBlocked > 35)) continue;
     const rst = ctx.of('packet').find((p) => /RST/.test(p.e.text) && /(^|\D)111(\D|$)/.test(p.e.text) && p.e.ts !== undefined && unlock?.ts !== undefined && p.e.ts >= unlock.ts);
     out.push(make(NO_GRANT, {
-      title: `${client} was told to wait for a lock (BLOCKED) and never got GRANTED`,
+      title: `${addressBook(ctx).label(client)} was told to wait for a lock (BLOCKED) and never got GRANTED`,
       severity: 'high',
       host: b.x.host || undefined,
       subject: k,
@@ -269,11 +297,12 @@ const NOTIFY: RuleMeta = {
 
 function notifyUnanswered(ctx: Ctx): Finding[] {
   const cs = calls(ctx);
-  const ends = captureEnds(cs);
+  const ends = captureEnds(ctx);
   const out: Finding[] = [];
   const notifies = cs.filter((c) => c.program === 'nsm' && c.procedure === 'SM_NOTIFY');
-  for (const [k, group] of groupBy(notifies, (c) => `${ipOf(c.client)}\u0000${ipOf(c.server)}`)) {
-    const [from, to] = k.split('\u0000');
+  const book = addressBook(ctx);
+  for (const [k, group] of groupBy(notifies, (c) => `${book.machine(c.client)}\u0000${book.machine(c.server)}`)) {
+    const [from, to] = k.split('\u0000').map((a) => book.label(a)) as [string, string];
     const answered = group.some((c) => !c.noReply);
     if (answered) continue;
     const due = group.filter((c) => c.ts !== undefined && (secondsBetween(c.ts, ends.get(c.artifact)) ?? 0) >= 5);

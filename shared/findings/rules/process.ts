@@ -329,7 +329,7 @@ function mountRace(ctx: Ctx): Finding[] {
       const m = /\s([A-Za-z0-9_.:[\]-]+):\/\S*/.exec(args);
       if (m) targets.add(m[1]!.replace(/^\[|\]$/g, ''));
     }
-    const rpc = ctx.of('rpc');
+    const rpc = ctx.rpc();
     const silent = rpc.length > 0 && [...targets].length > 0 && ![...targets].some((t) => rpc.some((r) => (str(r.e, 'server') ?? '').startsWith(t)));
     const v41 = ctx.of('mount').some((m) => /vers=4\.1|nfsvers=4\.1|minorversion=1/.test(`${m.e.text} ${JSON.stringify(m.e.data)}`)) || stuck.some((v) => /vers=4\.1/.test(argsOf(latestSample(v)?.e ?? ({ data: {} } as never)) ?? ''));
     const evidence: EvidenceRef[] = [];

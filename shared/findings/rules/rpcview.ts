@@ -1,4 +1,4 @@
-import { Ctx, ipOf, str, type Ix } from '../context';
+import { captureKey, Ctx, ipOf, str, type Ix } from '../context';
 
 /** A decoded RPC call (with its reply when captured), read tolerantly from an 'rpc' event (shared/rpc/types.ts RpcData). */
 export interface Call {
@@ -16,11 +16,14 @@ export interface Call {
   readonly detail: Readonly<Record<string, unknown>>;
   /** Capture this call came from (artifact key), for "did the capture end before a reply was due". */
   readonly artifact: string;
+  /** Hosts whose captures hold this call: two when it was captured at both ends (counted once). */
+  readonly seenOn: readonly string[];
 }
 
+/** Every decoded call once, even when captures from both ends hold it (Ctx.rpc). */
 export function calls(ctx: Ctx): Call[] {
   const out: Call[] = [];
-  for (const x of ctx.of('rpc')) {
+  for (const x of ctx.rpc()) {
     const d = x.e.data;
     const program = String(d.program ?? '');
     const replyTs = typeof d.replyTs === 'string' && /^\d+$/.test(d.replyTs) ? BigInt(d.replyTs) : undefined;
@@ -37,20 +40,29 @@ export function calls(ctx: Ctx): Call[] {
       ...(replyTs !== undefined ? { replyTs } : x.e.ts !== undefined && x.e.durationNs !== undefined ? { replyTs: x.e.ts + x.e.durationNs } : {}),
       noReply: d.noReply === true || d.status === undefined,
       detail: (d.detail && typeof d.detail === 'object' ? d.detail : {}) as Record<string, unknown>,
-      artifact: String(x.e.artifact ?? (x.host || 'capture')),
+      artifact: captureKey(x),
+      seenOn: ctx.capturedOn(x).filter((h) => h !== ''),
     });
   }
-  return out;
+  // Rules read "first", "last" and gaps: keep calls in time order even when captures were concatenated.
+  const at = (c: Call): bigint => c.ts ?? BigInt(Number.MAX_SAFE_INTEGER) * 1_000_000_000n; // undated last
+  return out.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : a.x.i - b.x.i));
 }
 
-/** Last instant seen in each capture (artifact): a missing reply is "unknown" when the capture ended first. */
-export function captureEnds(cs: readonly Call[]): Map<string, bigint> {
+/**
+ * Last instant seen in each capture (artifact): a missing reply is "unknown" when the capture ended first.
+ * Read from every RPC event, duplicates included: a call counted under the other end's capture still shows
+ * that this capture was running then.
+ */
+export function captureEnds(ctx: Ctx): Map<string, bigint> {
   const m = new Map<string, bigint>();
-  for (const c of cs) {
-    const t = c.replyTs ?? c.ts;
+  for (const x of ctx.of('rpc')) {
+    const r = x.e.data.replyTs;
+    const t = typeof r === 'string' && /^\d+$/.test(r) ? BigInt(r) : x.e.ts !== undefined && x.e.durationNs !== undefined ? x.e.ts + x.e.durationNs : x.e.ts;
     if (t === undefined) continue;
-    const cur = m.get(c.artifact);
-    if (cur === undefined || t > cur) m.set(c.artifact, t);
+    const k = captureKey(x);
+    const cur = m.get(k);
+    if (cur === undefined || t > cur) m.set(k, t);
   }
   return m;
 }
@@ -68,5 +80,6 @@ export function sameIp(a: string, b: string): boolean {
 
 export function callSummary(c: Call): string {
   const what = c.ops.length ? `${c.procedure} ${c.ops.join(',')}` : c.procedure;
-  return `${c.program} v${c.version} ${what} ${c.client} -> ${c.server}${c.status ? ` = ${c.status}` : ' (no reply)'}${str(c.x.e, 'xid') ? ` xid ${str(c.x.e, 'xid')}` : ''}`;
+  const both = c.seenOn.length > 1 ? ` (captured on ${c.seenOn.join(' and ')})` : '';
+  return `${c.program} v${c.version} ${what} ${c.client} -> ${c.server}${c.status ? ` = ${c.status}` : ' (no reply)'}${str(c.x.e, 'xid') ? ` xid ${str(c.x.e, 'xid')}` : ''}${both}`;
 }
