@@ -163,11 +163,19 @@ export async function startNfsFiler(lab: NetnsLab, o: NfsFilerOptions = {}): Pro
   };
   const ganeshaStart = async (so: { graceless?: boolean } = {}): Promise<void> => {
     writeConf(so.graceless ?? o.graceless ?? true);
-    ganeshaLogMark = ganeshaLog().length;
-    ganesha = spawnLogged('ganesha', inFiler(['ganesha.nfsd', '-F', '-f', confPath, '-L', ganeshaLogPath, '-p', path.join(dir, 'ganesha.pid'), '-N', 'NIV_EVENT']));
-    const g = ganesha;
-    await waitFor('ganesha to start serving', () => /NFS SERVER INITIALIZED/.test(ganeshaLog().slice(ganeshaLogMark)) || !alive(g.pid!), 30_000).catch(() => undefined);
-    if (!alive(g.pid!) || !/NFS SERVER INITIALIZED/.test(ganeshaLog().slice(ganeshaLogMark))) {
+    let g: ChildProcess | undefined;
+    // Right after a SIGKILL the previous instance's pidfile lock can still be held for a moment ("Ganesha
+    // already started"): retry a few times rather than fail the lab.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      ganeshaLogMark = ganeshaLog().length;
+      ganesha = spawnLogged('ganesha', inFiler(['ganesha.nfsd', '-F', '-f', confPath, '-L', ganeshaLogPath, '-p', path.join(dir, 'ganesha.pid'), '-N', 'NIV_EVENT']));
+      g = ganesha;
+      const gp = g;
+      await waitFor('ganesha to start serving', () => /NFS SERVER INITIALIZED/.test(ganeshaLog().slice(ganeshaLogMark)) || !alive(gp.pid!), 30_000).catch(() => undefined);
+      if (alive(gp.pid!) || !/already started/.test(ganeshaLog().slice(ganeshaLogMark) + outTail('ganesha.out'))) break;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+    if (!g || !alive(g.pid!) || !/NFS SERVER INITIALIZED/.test(ganeshaLog().slice(ganeshaLogMark))) {
       throw new Error(`test lab (nfs): ganesha.nfsd did not start in ${h.ns}: ${ganeshaLog().slice(ganeshaLogMark).slice(-600)} ${outTail('ganesha.out')}`);
     }
     await waitFor('nlockmgr (100021) registration', () => / 100021 /.test(rpcinfo()), 10_000);

@@ -171,9 +171,11 @@ describe('mounts, rpcinfo, systemctl, host-info', () => {
     const rows = out.events.map((e) => d<RpcinfoData>(e));
     expect(rows.filter((r) => r.program !== undefined && r.port !== undefined)).toHaveLength(16);
     expect(rows.some((r) => r.service === 'status')).toBe(false);
-    expect(rows).toContainEqual({ source: 'rpcinfo', error: 'Program not registered' });
-    expect(rows).toContainEqual({ source: 'rpcinfo', error: 'Remote system error - Connection refused', host: '10.231.0.11' });
-    expect(rows).toContainEqual({ source: 'rpcinfo', program: 100021, version: 4, ready: true });
+    // Each line is attributed to the host its `# rpcinfo ... HOST` header queried.
+    expect(rows).toContainEqual({ source: 'rpcinfo', error: 'Program not registered', target: '10.231.0.13' });
+    expect(rows).toContainEqual({ source: 'rpcinfo', error: 'Remote system error - Connection refused', host: '10.231.0.11', target: '10.231.0.11' });
+    expect(rows).toContainEqual({ source: 'rpcinfo', program: 100021, version: 4, ready: true, target: '10.231.0.13' });
+    expect(rows.filter((r) => r.port !== undefined).every((r) => r.target === '10.231.0.13')).toBe(true);
     const filer = parseText('rpcinfo', fixture('ssh/lab-c-rpcinfo-in-filer-ns.txt')).events.map((e) => d<RpcinfoData>(e));
     expect(filer.filter((r) => r.service === 'status').map((r) => r.port)).toEqual([47276, 35679]);
   });
@@ -246,5 +248,30 @@ describe('detectTextKind and decoding', () => {
   it('splits CRLF text', () => {
     const out = parseText('dmesg', '[    1.000000] a\r\n[    2.000000] b\r\n', { bootTimeNs: 0n });
     expect(out.events.map((e) => e.text)).toEqual(['a', 'b']);
+  });
+});
+
+describe('rpcinfo targets', () => {
+  it('attributes rows to the host named in a header line, and none for a bare listing', async () => {
+    const { parseText } = await import('../../shared/parsers');
+    const text = [
+      '# rpcinfo -p 10.231.0.13',
+      '   program vers proto   port  service',
+      '    100000    4   tcp    111  portmapper',
+      '    100021    4   tcp  32803  nlockmgr',
+      '# rpcinfo -p filer-2',
+      '    100024    1   udp  41000  status',
+      '$ rpcinfo -T tcp filer-3 100024',
+      'rpcinfo: RPC: Program not registered',
+    ].join('\n');
+    const out = parseText('rpcinfo', text);
+    expect(out.events.map((e) => [(e.data as { service?: string }).service ?? (e.data as { error?: string }).error, (e.data as { target?: string }).target])).toEqual([
+      ['portmapper', '10.231.0.13'],
+      ['nlockmgr', '10.231.0.13'],
+      ['status', 'filer-2'],
+      ['Program not registered', 'filer-3'],
+    ]);
+    const bare = parseText('rpcinfo', '   program vers proto   port  service\n    100000    4   tcp    111  portmapper\n');
+    expect((bare.events[0]!.data as { target?: string }).target).toBeUndefined();
   });
 });
