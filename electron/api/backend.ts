@@ -299,6 +299,27 @@ export class Backend {
         const h = store.upsertHost(caseId, { name: name ?? destination, destination, hostname: resolved.hostName, port: resolved.port, user: resolved.user, jumpChain: resolved.proxyJump.map((j) => j.alias) });
         return this.hostOut(h);
       },
+      'hosts.update': async ({ caseId, hostId, name, destination }) => {
+        this.writableCase(caseId);
+        const h = store.getHost(hostId);
+        if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
+        let resolved;
+        if (destination !== undefined) {
+          try {
+            resolved = resolveDestination(destination, { home: this.opts.home });
+          } catch (e) {
+            throw new ApiError(`cannot resolve ${JSON.stringify(destination)}: ${(e as Error).message}`);
+          }
+          await this.runner.sessions.forget(hostId);
+        }
+        try {
+          const row = store.updateHost(hostId, { name, destination, hostname: resolved?.hostName, port: resolved?.port, user: resolved?.user, jumpChain: resolved?.proxyJump.map((j) => j.alias) });
+          this.emit('case.updated', { caseId });
+          return this.hostOut(row);
+        } catch (e) {
+          throw new ApiError((e as Error).message, 'exists');
+        }
+      },
       'hosts.listConfig': () =>
         listConfigHosts({ home: this.opts.home }).map((h) =>
           strip({ alias: h.alias, hostname: h.resolved?.hostName ?? h.alias, user: h.resolved?.user, port: h.resolved?.port, proxyJump: (h.resolved?.proxyJump ?? []).map((j) => j.alias) }),

@@ -92,6 +92,13 @@ export class SessionPool {
     });
   }
 
+  /** Drop a host's session (its destination changed); the next command connects afresh. */
+  async forget(hostId: number): Promise<void> {
+    const old = this.sessions.get(hostId);
+    this.sessions.delete(hostId);
+    if (old) await old.then((s) => s.dispose()).catch(() => {});
+  }
+
   /** Connect (or reconnect) now and record the measurements: "test connection". */
   async reconnect(host: HostRow): Promise<void> {
     const old = this.sessions.get(host.id);

@@ -253,6 +253,20 @@ export class Store {
     return this.getHost(Number(r.lastInsertRowid))!;
   }
 
+  /** Rename a host or point it at another destination; its evidence stays attached to it. */
+  updateHost(hostId: number, u: { name?: string; destination?: string; hostname?: string; port?: number; user?: string; jumpChain?: readonly string[] }): HostRow {
+    const cur = this.getHost(hostId);
+    if (!cur) throw new Error(`host ${hostId} not found`);
+    if (u.name !== undefined && u.name !== cur.name) {
+      const clash = this.db.prepare('SELECT id FROM hosts WHERE case_id = ? AND name = ?').get(cur.caseId, u.name);
+      if (clash) throw new Error(`a host named ${JSON.stringify(u.name)} already exists in this case`);
+    }
+    this.db
+      .prepare('UPDATE hosts SET name = coalesce(?, name), destination = coalesce(?, destination), hostname = coalesce(?, hostname), port = coalesce(?, port), user = coalesce(?, user), jump_chain = coalesce(?, jump_chain) WHERE id = ?')
+      .run(u.name ?? null, u.destination ?? null, u.hostname ?? null, u.port ?? null, u.user ?? null, u.jumpChain ? JSON.stringify(u.jumpChain) : null, hostId);
+    return this.getHost(hostId)!;
+  }
+
   recordHostConnection(
     hostId: number,
     c: { hostKeyType?: string; hostKeyFingerprint?: string; clockOffsetNs?: bigint; clockUncertaintyNs?: bigint; clockMeasuredNs?: bigint; bootTimeNs?: bigint; hostname?: string; port?: number; user?: string; jumpChain?: readonly string[] },

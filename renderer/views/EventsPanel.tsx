@@ -31,7 +31,7 @@ export function EventsPanel(): ReactNode {
             <option value="">all</option>
             {ctx.detail.hosts.map((h) => (
               <option key={h.id} value={h.id}>
-                {h.name}
+                {visible(h.name)}
               </option>
             ))}
           </select>
@@ -51,7 +51,7 @@ export function EventsPanel(): ReactNode {
             <option value="">all</option>
             {ctx.detail.artifacts.map((a) => (
               <option key={a.id} value={a.id}>
-                {a.name}
+                {visible(a.name)}
               </option>
             ))}
           </select>

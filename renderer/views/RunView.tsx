@@ -141,11 +141,11 @@ function Confirm({ runId, a }: { runId: number; a: RunState['awaiting'][number] 
 
 function StepOutput({ st, live }: { st: Step; live: { text: string; clipped: boolean } | undefined }): ReactNode {
   const ctx = useCase();
-  const [open, setOpen] = useState(st.status === 'running');
+  // Open while it runs or once output has streamed, until the user folds it.
+  const [folded, setFolded] = useState<boolean | undefined>(undefined);
+  const open = folded === undefined ? st.status === 'running' || live !== undefined : !folded;
+  const setOpen = (o: boolean): void => setFolded(!o);
   const pre = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    if (st.status === 'running') setOpen(true);
-  }, [st.status]);
   useEffect(() => {
     if (pre.current) pre.current.scrollTop = pre.current.scrollHeight;
   }, [live?.text]);

@@ -12,7 +12,6 @@ type Param = Output<'playbooks.get'>['parameters'][number];
 
 /** Pick a playbook, fill its typed parameters, choose hosts, read the plan, start; then follow the run. */
 export function WalkthroughPanel(): ReactNode {
-  const api = useApi();
   const ctx = useCase();
   const runs = ctx.detail.runs;
   const [runId, setRunId] = useState<number | undefined>(() => (runs.length ? runs[runs.length - 1]!.id : undefined));
@@ -38,7 +37,7 @@ export function WalkthroughPanel(): ReactNode {
               {starting && <option value="">—</option>}
               {[...runs].reverse().map((r) => (
                 <option key={r.id} value={r.id}>
-                  #{r.id} {r.playbookId} · {r.status} · {showNs(r.startedNs, ctx.zone, 0)}
+                  #{r.id} {visible(r.playbookId)} · {visible(r.status)} · {showNs(r.startedNs, ctx.zone, 0)}
                 </option>
               ))}
             </select>
@@ -231,8 +230,8 @@ export function PlanList({ plan, statusOf }: { plan: readonly PlannedStep[]; sta
           {s.error && <p className="error">{visible(s.error)}</p>}
           {(s.rulesIn.length > 0 || s.rulesOut.length > 0) && (
             <p className="small">
-              {s.rulesIn.length > 0 && <span>Can confirm: {s.rulesIn.map(visible).join(', ')}. </span>}
-              {s.rulesOut.length > 0 && <span>Can rule out: {s.rulesOut.map(visible).join(', ')}.</span>}
+              {s.rulesIn.length > 0 && <span>Can confirm: {s.rulesIn.map(visible).join('; ')} </span>}
+              {s.rulesOut.length > 0 && <span>Can rule out: {s.rulesOut.map(visible).join('; ')}</span>}
             </p>
           )}
           {s.requires.length > 0 && (

@@ -243,6 +243,7 @@ export const API = {
   'cases.importBundle': m(z.object({ base64: z.string(), name: z.string().min(1).max(128).optional() }), CaseSummary),
   'cases.get': m(z.object({ caseId: Id }), CaseDetail),
   'hosts.add': m(z.object({ caseId: Id, destination: z.string().min(1).max(500), name: z.string().min(1).max(128).optional() }), Host),
+  'hosts.update': m(z.object({ caseId: Id, hostId: Id, name: z.string().min(1).max(128).optional(), destination: z.string().min(1).max(500).optional() }), Host),
   'hosts.listConfig': m(z.object({}), z.array(ConfigHost)),
   'hosts.test': m(z.object({ caseId: Id, hostId: Id }), Host),
   'hosts.setClockAdjust': m(z.object({ caseId: Id, hostId: Id, adjustNs: NsString }), Host),

@@ -124,6 +124,10 @@ export async function startCasefile(opts: ServerOptions = {}): Promise<CasefileS
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const pid = child.pid;
   if (!pid) throw new Error('casefile serve did not start');
+  const cleanup = (): void => {
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (!opts.home) rmSync(home, { recursive: true, force: true });
+  };
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`casefile serve printed no URL within 30 s:\n${out}`)), 30_000);
     const check = (): void => {
@@ -138,6 +142,10 @@ export async function startCasefile(opts: ServerOptions = {}): Promise<CasefileS
       clearTimeout(timer);
       reject(new Error(`casefile serve exited with ${code}:\n${out}`));
     });
+  }).catch((e: unknown) => {
+    if (child.exitCode === null) process.kill(pid, 'SIGKILL');
+    cleanup();
+    throw e;
   });
   const u = new URL(url);
   const token = u.searchParams.get('token')!;
@@ -172,8 +180,7 @@ export async function startCasefile(opts: ServerOptions = {}): Promise<CasefileS
         await exited;
         clearTimeout(killer);
       }
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
-      if (!opts.home) rmSync(home, { recursive: true, force: true });
+      cleanup();
     },
   };
 }

@@ -335,3 +335,39 @@ describe('chart series', () => {
     expect(r.data[0][1]! - r.data[0][0]!).toBeCloseTo(0.5, 6);
   });
 });
+
+describe('transports', () => {
+  it('takes the token from the address bar into session storage and removes it from the URL', async () => {
+    const { takeToken } = await import('../../renderer/api/browser');
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) } as unknown as Storage;
+    const replaced: string[] = [];
+    const hist = { state: null, replaceState: (_s: unknown, _t: string, url: string) => void replaced.push(url) } as unknown as History;
+    const loc = { href: 'http://127.0.0.1:4000/?token=s3cr3t&x=1#/case/2/timeline' } as Location;
+    expect(takeToken(loc, hist, storage)).toBe('s3cr3t');
+    expect(store.get('casefile.token')).toBe('s3cr3t');
+    expect(replaced).toEqual(['/?x=1#/case/2/timeline']);
+    // A reload (no token in the URL) finds it in this tab's storage.
+    expect(takeToken({ href: 'http://127.0.0.1:4000/#/' } as Location, hist, storage)).toBe('s3cr3t');
+    expect(takeToken({ href: 'http://127.0.0.1:4000/' } as Location, hist, { getItem: () => null } as unknown as Storage)).toBeUndefined();
+  });
+
+  it('checks every answer against the contract and unwraps Electron IPC errors', async () => {
+    const { electronClient } = await import('../../renderer/api/electron');
+    const bridge = {
+      api: {
+        'cases.list': async () => [{ id: 1, name: 'a', title: '', createdNs: '1', readOnly: false, hostCount: 0, artifactCount: 0, eventCount: 0, findingCount: 0 }],
+        'cases.get': async () => ({ case: { id: 'not-a-number' } }),
+        'cases.create': async () => {
+          throw new Error("Error invoking remote method 'cf:cases.create': Error: invalid case name");
+        },
+      },
+      on: () => () => undefined,
+    };
+    const c = electronClient(bridge);
+    expect((await c.call('cases.list', {}))[0]!.name).toBe('a');
+    await expect(c.call('cases.get', { caseId: 1 })).rejects.toThrow(/does not match the contract/);
+    await expect(c.call('cases.create', { name: 'x' })).rejects.toThrow(/^invalid case name$/);
+    await expect(c.call('hosts.listConfig', {})).rejects.toThrow(/no method hosts.listConfig/);
+  });
+});

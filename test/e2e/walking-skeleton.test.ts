@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startSshd, type SshdLab } from '../lab/sshd';
@@ -200,19 +201,18 @@ describe('intrusive steps in the walkthrough', () => {
       // Skip the later intrusive experiments so the run ends.
       const run = page.getByTestId('run-view');
       for (let i = 0; i < 120 && (await run.getAttribute('data-done')) !== 'true'; i++) {
-        const pending = page.locator('[data-testid^="confirm-"]').filter({ hasNot: page.getByTestId('confirm-command').and(page.locator(':disabled')) });
-        if ((await page.locator('section[data-testid^="confirm-"]').count()) > 0) {
-          await page.locator('section[data-testid^="confirm-"]').first().getByRole('button', { name: 'Skip this step' }).click();
-        }
-        void pending;
+        const waiting = page.locator('section[data-testid^="confirm-"]');
+        if ((await waiting.count()) > 0) await waiting.first().getByRole('button', { name: 'Skip this step' }).click();
         await page.waitForTimeout(500);
       }
       await expect.poll(() => run.getAttribute('data-done'), { timeout: 60_000 }).toBe('true');
-      const straceStep = page.locator('[data-testid^="step-"][data-status]').filter({ hasText: 'Trace the process for a bounded time' }).first();
-      await straceStep.locator('.row').first().click();
+      // The strace step ran the edited command (2 s instead of 20 s) on the host.
+      const straceStep = page.locator('div.step').filter({ hasText: 'strace' }).filter({ hasText: `-p '${sleeper.pid}'` }).first();
+      if ((await straceStep.locator('pre.command').count()) === 0) await straceStep.locator('.row').first().click();
       await expect.poll(() => straceStep.locator('pre.command').textContent()).toContain('--foreground 2 strace');
       expect(errors).toEqual([]);
     } finally {
+      if (process.env.E2E_SHOTS) await page.screenshot({ path: path.join(process.env.E2E_SHOTS, 'intrusive.png'), fullPage: true });
       sleeper.kill();
       await context.close();
     }

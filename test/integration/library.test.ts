@@ -99,3 +99,20 @@ describe('SFTP fetch', () => {
     expect(backend.store.getStep(missing)!.error).toMatch(/No such file|no such file/i);
   });
 });
+
+describe('hosts', () => {
+  it('can be edited: renamed, or pointed at another destination, keeping their evidence', async () => {
+    const c = await call('cases.create', { name: 'hosts-edit' });
+    const h = await call('hosts.add', { caseId: c.id, destination: 'filer' });
+    await backend.importArtifact(c.id, 'dmesg.txt', readFileSync(join(fx, 'kmsg', 'dmesg.txt')), { hostName: 'filer' });
+    const renamed = await call('hosts.update', { caseId: c.id, hostId: h.id, name: 'nas-1' });
+    expect(renamed.name).toBe('nas-1');
+    expect(backend.store.listArtifacts(c.id).every((a) => a.hostId === h.id)).toBe(true);
+    const moved = await call('hosts.update', { caseId: c.id, hostId: h.id, destination: 'root@127.0.0.1:2' });
+    expect([moved.destination, moved.hostname, moved.port, moved.user]).toEqual(['root@127.0.0.1:2', '127.0.0.1', 2, 'root']);
+    const other = await call('hosts.add', { caseId: c.id, destination: 'filer', name: 'other' });
+    await expect(call('hosts.update', { caseId: c.id, hostId: other.id, name: 'nas-1' })).rejects.toThrow(/already exists/);
+    const test = await call('hosts.test', { caseId: c.id, hostId: h.id }).catch((e: Error) => e);
+    expect(String(test)).toMatch(/refused|connect/i);
+  });
+});
