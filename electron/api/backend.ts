@@ -6,7 +6,7 @@ import type { Db } from '../store/db';
 import { ingest } from '../ingest/run';
 import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
-import { correctedTime } from '../timeline/correct';
+import { correctedTime, hostCorrectionNs } from '../timeline/correct';
 import { ApiError } from './errors';
 import { packetAt, exportPcapSlice } from './packets';
 import { searchCases, exportBundleBase64, importBundleBase64, saveSearch, listSearches, deleteSearch, rpcChart, mountstatsChart } from './library';
@@ -17,6 +17,7 @@ import { Runner, type RunnerOptions } from '../runner/runner';
 import { HostKeyPrompter, type HostKeyQuestion } from '../runner/hostkeys';
 import { SecretPrompter, type SecretVault } from '../runner/secrets';
 import { listConfigHosts, resolveDestination } from '../ssh/config';
+import { AuthenticationError, ConnectTimeoutError, HostKeyChangedError, HostKeyNotTrustedError, HostKeyRevokedError, HostUnreachableError, SshError } from '../ssh/errors';
 
 type Handler<M extends Method> = (input: ParsedInput<M>) => Promise<Output<M>> | Output<M>;
 export type Handlers = { [M in Method]: Handler<M> };
@@ -328,7 +329,11 @@ export class Backend {
         this.writableCase(caseId);
         const h = store.getHost(hostId);
         if (!h || h.caseId !== caseId) throw new ApiError(`host ${hostId} is not in case ${caseId}`, 'not-found');
-        await this.runner.testHost(h);
+        try {
+          await this.runner.testHost(h);
+        } catch (e) {
+          throw sshApiError(e);
+        }
         return this.hostOut(store.getHost(hostId)!);
       },
       'hosts.setClockAdjust': ({ caseId, hostId, adjustNs }) => {
@@ -386,7 +391,12 @@ export class Backend {
       },
       'events.list': ({ caseId, artifactId, hostIds, kinds, fromNs, toNs, limit, offset, ids }) => {
         const hosts = this.hostMap(caseId);
-        return store.listEvents(caseId, { artifactId, hostIds, kinds, fromNs: fromNs === undefined ? undefined : BigInt(fromNs), toNs: toNs === undefined ? undefined : BigInt(toNs), limit, offset, ids }).map((e) => this.eventOut(e, hosts));
+        // fromNs/toNs are corrected instants, as on the timeline.
+        const offsets = new Map<number | undefined, bigint>([...hosts.values()].map((h) => [h.id, hostCorrectionNs(h)] as const));
+        offsets.set(undefined, 0n);
+        return store
+          .listEvents(caseId, { artifactId, hostIds, kinds, fromNs: fromNs === undefined ? undefined : BigInt(fromNs), toNs: toNs === undefined ? undefined : BigInt(toNs), offsets, limit, offset, ids })
+          .map((e) => this.eventOut(e, hosts));
       },
       'timeline.range': ({ caseId, corrected }) => timelineRange(store, caseId, corrected),
       'timeline.buckets': ({ caseId, startNs, endNs, buckets, corrected }) => timelineBuckets(store, caseId, BigInt(startNs), BigInt(endNs), buckets, corrected),
@@ -474,3 +484,16 @@ export class Backend {
   }
 }
 
+
+/** SSH failures are the user's situation, not a server fault: a 4xx with a stable code and OpenSSH-like words. */
+function sshApiError(e: unknown): ApiError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof HostKeyChangedError) return new ApiError(msg, 'host-key-changed');
+  if (e instanceof HostKeyRevokedError) return new ApiError(msg, 'host-key-revoked');
+  if (e instanceof HostKeyNotTrustedError) return new ApiError(msg, 'host-key-refused');
+  if (e instanceof ConnectTimeoutError) return new ApiError(msg, 'connect-timeout');
+  if (e instanceof HostUnreachableError) return new ApiError(msg, 'unreachable');
+  if (e instanceof AuthenticationError) return new ApiError(msg, 'auth-failed');
+  if (e instanceof SshError) return new ApiError(msg, 'ssh');
+  return new ApiError(msg, 'ssh');
+}

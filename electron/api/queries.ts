@@ -63,8 +63,13 @@ function laneName(host: HostRow | undefined, kind: string): string {
 
 export function timelineRange(store: Store, caseId: number, corrected: boolean) {
   const hosts = new Map(store.listHosts(caseId).map((h) => [h.id, h]));
+  // From the per-artifact lane summaries written at ingest: a few rows, whatever the number of events.
   const rows = store.db
-    .prepare('SELECT host_id, kind, count(*) AS n, min(ts_ns) AS lo, max(ts_ns) AS hi FROM events WHERE case_id = ? AND ts_ns IS NOT NULL GROUP BY host_id, kind ORDER BY host_id, kind')
+    .prepare(
+      `SELECT a.host_id, l.kind, sum(l.timed) AS n, min(l.min_ts) AS lo, max(l.max_ts) AS hi
+       FROM artifact_lanes l JOIN artifacts a ON a.id = l.artifact_id
+       WHERE a.case_id = ? AND l.timed > 0 GROUP BY a.host_id, l.kind ORDER BY a.host_id, l.kind`,
+    )
     .safeIntegers(true)
     .all(caseId) as { host_id: bigint | null; kind: string; n: bigint; lo: bigint; hi: bigint }[];
   let lo: bigint | undefined;
@@ -81,27 +86,33 @@ export function timelineRange(store: Store, caseId: number, corrected: boolean) 
   return strip({ startNs: s(lo), endNs: s(hi === undefined ? undefined : hi + 1n), lanes });
 }
 
-/** Aggregate the events of [start, end) into `buckets` columns per lane, in SQL: never ship raw rows. */
+/**
+ * Aggregate the events of [start, end) into `buckets` columns per lane, in SQL (covering index on
+ * case, host, time, kind, level): never ship raw rows. A bucket holding one event carries its id and text,
+ * fetched by id afterwards so the aggregate itself never touches the text column.
+ */
 export function timelineBuckets(store: Store, caseId: number, start: bigint, end: bigint, buckets: number, corrected: boolean) {
   if (end <= start) return [];
   const hosts = store.listHosts(caseId);
   const width = (end - start + BigInt(buckets) - 1n) / BigInt(buckets) || 1n;
-  const out: ReturnType<typeof strip<{ lane: string; hostId: number | undefined; startNs: string; endNs: string; count: number; maxLevel: string | undefined; eventId: number | undefined; text: string | undefined }>>[] = [];
+  const out: { lane: string; hostId?: number; startNs: string; endNs: string; count: number; maxLevel?: string; eventId?: number; text?: string }[] = [];
+  const levelCase = `CASE level ${Object.entries(LEVEL_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE -1 END`;
   const stmt = store.db
     .prepare(
-      `SELECT kind, (ts_ns - ? - ?) / ? AS b, count(*) AS n, min(id) AS first_id, max(CASE level ${Object.entries(LEVEL_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE -1 END) AS lvl, min(text) AS t
-       FROM events WHERE case_id = ? AND (host_id IS ? OR (? IS NULL AND host_id IS NULL)) AND ts_ns >= ? AND ts_ns < ?
+      `SELECT kind, (ts_ns - @off - @start) / @width AS b, count(*) AS n, min(id) AS first_id, max(${levelCase}) AS lvl
+       FROM events WHERE case_id = @case AND host_id IS @host AND ts_ns >= @lo AND ts_ns < @hi
        GROUP BY kind, b ORDER BY kind, b`,
     )
     .safeIntegers(true);
   const groups: (HostRow | undefined)[] = [...hosts, undefined];
+  const single: number[] = [];
   for (const h of groups) {
     const off = corrected ? hostCorrectionNs(h) : 0n;
-    const hid = h?.id ?? null;
-    const rows = stmt.all(off, start, width, caseId, hid, hid, start + off, end + off) as { kind: string; b: bigint; n: bigint; first_id: bigint; lvl: bigint; t: string }[];
+    const rows = stmt.all({ off, start, width, case: caseId, host: h?.id ?? null, lo: start + off, hi: end + off }) as { kind: string; b: bigint; n: bigint; first_id: bigint; lvl: bigint }[];
     for (const r of rows) {
       const bs = start + r.b * width;
       const n = Number(r.n);
+      if (n === 1) single.push(Number(r.first_id));
       out.push(
         strip({
           lane: laneName(h, r.kind),
@@ -111,10 +122,17 @@ export function timelineBuckets(store: Store, caseId: number, start: bigint, end
           count: n,
           maxLevel: Number(r.lvl) >= 0 ? RANK_LEVEL[Number(r.lvl)] : undefined,
           eventId: n === 1 ? Number(r.first_id) : undefined,
-          text: n === 1 ? r.t : undefined,
         }),
       );
     }
+  }
+  if (single.length > 0) {
+    const texts = new Map<number, string>();
+    const get = store.db.prepare('SELECT id, text FROM events WHERE id IN (SELECT value FROM json_each(?))');
+    for (let i = 0; i < single.length; i += 5000) {
+      for (const r of get.all(JSON.stringify(single.slice(i, i + 5000))) as { id: number; text: string }[]) texts.set(r.id, r.text);
+    }
+    for (const b of out) if (b.eventId !== undefined) b.text = texts.get(b.eventId);
   }
   return out;
 }

@@ -151,7 +151,7 @@ code,pre{font:12px ui-monospace,monospace;background:#f4f4f4;padding:1px 3px;bor
       const ev = a.eventId !== undefined ? m.annotatedEvents.get(a.eventId) : undefined;
       const at = ev ? evTime(ev, m.hosts) : a.startNs !== undefined ? toIso(a.startNs) : '';
       h.push(
-        `<tr><td>${a.starred ? '<span class="star">★</span>' : ''}${a.marker ? ` <span class="marker">${esc(a.marker)}</span>` : ''}</td><td>${esc(at)}</td><td>${ev ? `${esc(hostName(m.hosts, ev.hostId))}: <code>${esc(ev.text.slice(0, 300))}</code>` : esc(a.target)}</td><td><pre>${esc(a.body)}</pre></td></tr>`,
+        `<tr><td>${a.starred ? '<span class="star">★</span>' : ''}${a.marker ? ` <span class="marker">${esc(a.marker)}</span>` : ''}</td><td>${esc(at)}</td><td>${ev ? `${esc(hostName(m.hosts, ev.hostId))}: <code>${esc(ev.text.slice(0, 300))}</code>` : esc(a.target)}</td><td>${miniMarkdown(a.body)}</td></tr>`,
       );
     }
     h.push('</table>');

@@ -507,8 +507,18 @@ export class Store {
     );
     const run = this.db.transaction(() => {
       this.db.prepare('DELETE FROM events WHERE artifact_id = ?').run(artifactId);
+      this.db.prepare('DELETE FROM artifact_lanes WHERE artifact_id = ?').run(artifactId);
       let count = 0;
+      const lanes = new Map<string, { count: number; timed: number; min?: bigint; max?: bigint }>();
       const out = produce((e) => {
+        let l = lanes.get(e.kind);
+        if (!l) lanes.set(e.kind, (l = { count: 0, timed: 0 }));
+        l.count++;
+        if (e.ts !== undefined) {
+          l.timed++;
+          if (l.min === undefined || e.ts < l.min) l.min = e.ts;
+          if (l.max === undefined || e.ts > l.max) l.max = e.ts;
+        }
         ins.run(
           art.caseId,
           artifactId,
@@ -527,6 +537,8 @@ export class Store {
         );
         count++;
       });
+      const insLane = this.db.prepare('INSERT INTO artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const [kind, l] of lanes) insLane.run(artifactId, kind, l.count, l.timed, l.min ?? null, l.max ?? null);
       const status = out.failed ? 'failed' : out.warnings.length > 0 ? 'partial' : 'parsed';
       this.db
         .prepare('UPDATE artifacts SET parse_status = ?, parse_warnings = ?, event_count = ? WHERE id = ?')
@@ -548,7 +560,18 @@ export class Store {
 
   listEvents(
     caseId: number,
-    f: { artifactId?: number; hostIds?: readonly number[]; kinds?: readonly string[]; fromNs?: bigint; toNs?: bigint; limit?: number; offset?: number; ids?: readonly number[] } = {},
+    f: {
+      artifactId?: number;
+      hostIds?: readonly number[];
+      kinds?: readonly string[];
+      fromNs?: bigint;
+      toNs?: bigint;
+      /** Per-host clock correction: fromNs/toNs are then corrected instants (ts_ns − offset of the event's host). */
+      offsets?: ReadonlyMap<number | undefined, bigint>;
+      limit?: number;
+      offset?: number;
+      ids?: readonly number[];
+    } = {},
   ): EventRow[] {
     const where = ['case_id = ?'];
     const args: unknown[] = [caseId];
@@ -556,8 +579,21 @@ export class Store {
     if (f.hostIds?.length) (where.push(`host_id IN (${f.hostIds.map(() => '?').join(',')})`), args.push(...f.hostIds));
     if (f.kinds?.length) (where.push(`kind IN (${f.kinds.map(() => '?').join(',')})`), args.push(...f.kinds));
     if (f.ids?.length) (where.push(`id IN (${f.ids.map(() => '?').join(',')})`), args.push(...f.ids));
-    if (f.fromNs !== undefined) (where.push('ts_ns >= ?'), args.push(f.fromNs));
-    if (f.toNs !== undefined) (where.push('ts_ns < ?'), args.push(f.toNs));
+    if ((f.fromNs !== undefined || f.toNs !== undefined) && f.offsets && f.offsets.size > 0) {
+      // A window in corrected time is a different raw window on each host.
+      const parts: string[] = [];
+      for (const [hostId, off] of f.offsets) {
+        const conds = [hostId === undefined ? 'host_id IS NULL' : 'host_id = ?'];
+        if (hostId !== undefined) args.push(hostId);
+        if (f.fromNs !== undefined) (conds.push('ts_ns >= ?'), args.push(f.fromNs + off));
+        if (f.toNs !== undefined) (conds.push('ts_ns < ?'), args.push(f.toNs + off));
+        parts.push(`(${conds.join(' AND ')})`);
+      }
+      where.push(`(${parts.join(' OR ')})`);
+    } else {
+      if (f.fromNs !== undefined) (where.push('ts_ns >= ?'), args.push(f.fromNs));
+      if (f.toNs !== undefined) (where.push('ts_ns < ?'), args.push(f.toNs));
+    }
     const sql = `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY ts_ns IS NULL, ts_ns, id LIMIT ? OFFSET ?`;
     args.push(f.limit ?? 1000, f.offset ?? 0);
     return (this.db.prepare(sql).safeIntegers(true).all(...args) as Raw[]).map(eventRow);

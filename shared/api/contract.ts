@@ -292,6 +292,7 @@ export const API = {
     z.object({ base64: z.string(), fileName: z.string(), frames: z.number() }),
   ),
   'artifacts.import': m(z.object({ caseId: Id, name: z.string().max(500), base64: z.string(), kind: z.string().optional(), hostName: z.string().optional() }), Artifact),
+  /** fromNs/toNs are corrected instants (as the timeline shows them): each host's clock offset is applied. */
   'events.list': m(
     z.object({ caseId: Id, artifactId: Id.optional(), hostIds: z.array(Id).optional(), kinds: z.array(z.string()).optional(), fromNs: NsString.optional(), toNs: NsString.optional(), limit: z.number().int().min(1).max(5000).default(500), offset: z.number().int().min(0).default(0), ids: z.array(Id).max(5000).optional() }),
     z.array(Event),

@@ -57,6 +57,12 @@ describe('a case from real evidence', () => {
     const after = await call('events.list', { caseId, hostIds: [hostA.id], limit: 1 });
     expect(BigInt(before[0].correctedNs) - BigInt(after[0].correctedNs)).toBe(2_000_000_000n);
     expect(after[0].tsNs).toBe(before[0].tsNs);
+    // events.list windows are in corrected time: the same window now finds that host's event 2 s later.
+    const t = BigInt(after[0].correctedNs);
+    const inWindow = await call('events.list', { caseId, hostIds: [hostA.id], fromNs: String(t), toNs: String(t + 1n), limit: 5 });
+    expect(inWindow.map((e: { id: number }) => e.id)).toContain(after[0].id);
+    const rawWindow = await call('events.list', { caseId, hostIds: [hostA.id], fromNs: before[0].correctedNs, toNs: String(BigInt(before[0].correctedNs) + 1n), limit: 5 });
+    expect(rawWindow.map((e: { id: number }) => e.id)).not.toContain(after[0].id);
     await call('hosts.setClockAdjust', { caseId, hostId: hostA.id, adjustNs: '0' });
   });
 

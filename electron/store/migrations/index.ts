@@ -1,4 +1,8 @@
 import { sql as m001 } from './001_init';
+import { sql as m002 } from './002_timeline';
 
 /** Numbered migrations, applied in order; `PRAGMA user_version` records the last one applied. */
-export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [{ version: 1, sql: m001 }];
+export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
+  { version: 1, sql: m001 },
+  { version: 2, sql: m002 },
+];
