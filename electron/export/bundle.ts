@@ -122,7 +122,11 @@ export function verifyBundle(file: string): { caseName: string; artifacts: numbe
     const info = Object.fromEntries((b.prepare('SELECT key, value FROM bundle_info').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
     if (info.format !== 'casefile-bundle/1') throw new BundleError(`${file}: unknown bundle format ${JSON.stringify(info.format)}`);
     const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-    if (Number(info.schema) > latest) throw new BundleError(`${file}: written by a newer Casefile (schema ${info.schema}; this build knows ${latest})`);
+    const schema = /^\d{1,6}$/.test(info.schema ?? '') ? Number(info.schema) : NaN;
+    if (!Number.isInteger(schema) || schema < 1) throw new BundleError(`${file}: not a valid Casefile bundle (schema version ${JSON.stringify(info.schema)})`);
+    if (schema > latest) throw new BundleError(`${file}: written by a newer Casefile (schema ${schema}; this build knows ${latest})`);
+    const version = b.pragma('user_version', { simple: true }) as number;
+    if (version !== schema) throw new BundleError(`${file}: bundle says schema ${schema} but its tables are schema ${version}`);
     const cases = b.prepare('SELECT name FROM cases').pluck().all() as string[];
     if (cases.length !== 1) throw new BundleError(`${file}: a bundle holds exactly one case (found ${cases.length})`);
     const manifest = b.prepare('SELECT artifact_id, sha256, size FROM bundle_manifest').all() as { artifact_id: number; sha256: string; size: number }[];
@@ -165,6 +169,11 @@ export function importBundle(store: Store, file: string, asName?: string): { nam
       const ah = db.prepare('SELECT coalesce(max(id), 0) FROM main.annotation_history').pluck().get() as number;
       db.prepare(`INSERT INTO main.annotation_history SELECT id + ${ah}, annotation_id + ${offsets.annotations}, body, marker, starred, edited_ns FROM b.annotation_history`).run();
       db.prepare(`INSERT INTO main.artifacts_fts (rowid, name, body) SELECT rowid + ${offsets.artifacts}, name, body FROM b.artifacts_fts`).run();
+      // Timeline lane summaries, computed from the copied events (also for bundles written before they existed).
+      db.prepare(
+        `INSERT INTO main.artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts)
+         SELECT artifact_id, kind, count(*), count(ts_ns), min(ts_ns), max(ts_ns) FROM main.events WHERE case_id = ? GROUP BY artifact_id, kind`,
+      ).run(caseId);
       const events = db.prepare('SELECT count(*) FROM b.events').pluck().get() as number;
       return { name, caseId, artifacts: v.artifacts, events };
     })();

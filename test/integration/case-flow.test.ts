@@ -139,6 +139,10 @@ describe('case bundles', () => {
     const copy = backend.store.listArtifacts(imp.caseId);
     expect(copy.map((a) => [a.name, a.sha256, a.eventCount])).toEqual(orig.map((a) => [a.name, a.sha256, a.eventCount]));
     expect(backend.store.getCase(imp.caseId)!.readOnly).toBe(true);
+    // The imported case shows the same timeline.
+    const [r1, r2] = [await call('timeline.range', { caseId, corrected: false }), await call('timeline.range', { caseId: imp.caseId, corrected: false })];
+    expect(r2.startNs).toBe(r1.startNs);
+    expect(r2.lanes.map((l: { count: number }) => l.count)).toEqual(r1.lanes.map((l: { count: number }) => l.count));
     expect(backend.store.readArtifact(copy[0]!.id).equals(backend.store.readArtifact(orig[0]!.id))).toBe(true);
     expect(() => importBundle(backend.store, file, 'flow-copy')).toThrow(/already exists/);
   });
