@@ -129,7 +129,7 @@ describe('a case from real evidence', () => {
 });
 
 describe('case bundles', () => {
-  it('round-trips a case through a .casefile bundle with integrity checks, read-only on import', () => {
+  it('round-trips a case through a .casefile bundle with integrity checks, read-only on import', async () => {
     const file = join(dir, 'flow.casefile');
     const r = exportBundle(backend.store, caseId, file);
     expect(r.bytes).toBeGreaterThan(1000);
