@@ -108,61 +108,65 @@ export function ingestArtifact(store: Store, artifactId: number, opts: { kind?: 
 
   const collectText = art.size <= FTS_BODY_MAX;
   const bodyParts: string[] = [];
-  const r = store.ingestEvents(
-    artifactId,
-    (insert) => {
-      const warnings: string[] = [];
-      const parser = createTextParser(kind as ArtifactKind, ctx, (e) => insert(e));
-      if (!parser) return { warnings: [`no parser for kind ${kind}`], failed: true };
-      const dec = new TextDecoder('utf-8', { fatal: false });
-      let carry = '';
-      let lineNo = 0;
-      let cut = 0;
-      let done = 0;
-      const feed = (s: string, final: boolean): void => {
-        let text = carry + s;
-        let start = 0;
-        for (;;) {
-          const nl = text.indexOf('\n', start);
-          if (nl === -1) break;
-          let line = text.slice(start, nl);
-          if (line.endsWith('\r')) line = line.slice(0, -1);
-          parser.line(line, ++lineNo);
-          start = nl + 1;
+  // One outer transaction for the events and the artifact's full-text body (the events' own transaction nests
+  // as a SAVEPOINT): a crash between the two used to leave the artifact parsed but missing from artifact search.
+  const r = store.db.transaction(() => {
+    const res = store.ingestEvents(
+      artifactId,
+      (insert) => {
+        const warnings: string[] = [];
+        const parser = createTextParser(kind as ArtifactKind, ctx, (e) => insert(e));
+        if (!parser) return { warnings: [`no parser for kind ${kind}`], failed: true };
+        const dec = new TextDecoder('utf-8', { fatal: false });
+        let carry = '';
+        let lineNo = 0;
+        let cut = 0;
+        let done = 0;
+        const feed = (s: string, final: boolean): void => {
+          let text = carry + s;
+          let start = 0;
+          for (;;) {
+            const nl = text.indexOf('\n', start);
+            if (nl === -1) break;
+            let line = text.slice(start, nl);
+            if (line.endsWith('\r')) line = line.slice(0, -1);
+            parser.line(line, ++lineNo);
+            start = nl + 1;
+          }
+          text = text.slice(start);
+          if (text.length > MAX_LINE) {
+            cut++;
+            parser.line(text.slice(0, MAX_LINE), ++lineNo);
+            text = '';
+          }
+          if (final && text.length > 0) parser.line(text.endsWith('\r') ? text.slice(0, -1) : text, ++lineNo);
+          carry = final ? '' : text;
+        };
+        for (const c of store.artifactChunks(artifactId)) {
+          const s = dec.decode(c, { stream: true });
+          if (collectText) bodyParts.push(s);
+          feed(s, false);
+          done += c.length;
+          opts.onProgress?.(done, art.size);
         }
-        text = text.slice(start);
-        if (text.length > MAX_LINE) {
-          cut++;
-          parser.line(text.slice(0, MAX_LINE), ++lineNo);
-          text = '';
-        }
-        if (final && text.length > 0) parser.line(text.endsWith('\r') ? text.slice(0, -1) : text, ++lineNo);
-        carry = final ? '' : text;
-      };
-      for (const c of store.artifactChunks(artifactId)) {
-        const s = dec.decode(c, { stream: true });
-        if (collectText) bodyParts.push(s);
-        feed(s, false);
-        done += c.length;
-        opts.onProgress?.(done, art.size);
-      }
-      const tail = dec.decode();
-      if (collectText) bodyParts.push(tail);
-      feed(tail, true);
-      parser.end();
-      if (cut > 0) warnings.push(`${cut} line(s) longer than ${MAX_LINE} bytes were cut`);
-      if (art.invalidUtf8 > 0) warnings.push(`${art.invalidUtf8} invalid UTF-8 sequence(s) shown as U+FFFD; the stored bytes are unchanged`);
-      if (!art.complete) warnings.push('the artifact is incomplete (collection was interrupted): events cover only the bytes received');
-      return { warnings };
-    },
-    // The FTS body is computed inside the same pass; pass a getter-like value after the pass completes.
-    {},
-  );
-  if (collectText) {
-    // Full-text body for the artifact (its own short transaction; events are already committed).
-    store.db.prepare('DELETE FROM artifacts_fts WHERE rowid = ?').run(artifactId);
-    store.db.prepare('INSERT INTO artifacts_fts (rowid, name, body) VALUES (?, ?, ?)').run(artifactId, art.name, bodyParts.join(''));
-  }
+        const tail = dec.decode();
+        if (collectText) bodyParts.push(tail);
+        feed(tail, true);
+        parser.end();
+        if (cut > 0) warnings.push(`${cut} line(s) longer than ${MAX_LINE} bytes were cut`);
+        if (art.invalidUtf8 > 0) warnings.push(`${art.invalidUtf8} invalid UTF-8 sequence(s) shown as U+FFFD; the stored bytes are unchanged`);
+        if (!art.complete) warnings.push('the artifact is incomplete (collection was interrupted): events cover only the bytes received');
+        return { warnings };
+      },
+      // The FTS body is computed inside the same pass; it is written below, in the same outer transaction.
+      {},
+    );
+    if (collectText) {
+      store.db.prepare('DELETE FROM artifacts_fts WHERE rowid = ?').run(artifactId);
+      store.db.prepare('INSERT INTO artifacts_fts (rowid, name, body) VALUES (?, ?, ?)').run(artifactId, art.name, bodyParts.join(''));
+    }
+    return res;
+  })();
   const status = store.getArtifact(artifactId)!.parseStatus;
   return { artifactId, kind, eventCount: r.eventCount, warnings: r.warnings, status };
 }

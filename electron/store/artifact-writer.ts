@@ -58,21 +58,31 @@ export class ArtifactWriter {
     this.size += b.length;
     this.pending.push(Buffer.from(b)); // copy: callers may reuse their buffer
     this.pendingLen += b.length;
-    while (this.pendingLen >= CHUNK) this.flushChunk(CHUNK);
+    if (this.pendingLen >= CHUNK) this.flushFull();
   }
 
-  private flushChunk(n: number): void {
+  /** Write out every whole chunk pending, concatenating once (not once per chunk: a big write stays linear). */
+  private flushFull(): void {
     const all = Buffer.concat(this.pending, this.pendingLen);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.insChunk.run(this.id, this.seq++, out);
-    this.pending = rest.length ? [Buffer.from(rest)] : [];
-    this.pendingLen = rest.length;
+    let off = 0;
+    while (all.length - off >= CHUNK) {
+      this.insChunk.run(this.id, this.seq++, all.subarray(off, off + CHUNK));
+      off += CHUNK;
+    }
+    this.pending = off < all.length ? [all.subarray(off)] : [];
+    this.pendingLen = all.length - off;
+  }
+
+  private flushRest(): void {
+    if (this.pendingLen === 0) return;
+    this.insChunk.run(this.id, this.seq++, Buffer.concat(this.pending, this.pendingLen));
+    this.pending = [];
+    this.pendingLen = 0;
   }
 
   finish(fin: { exitCode?: number; endedNs?: bigint; kind?: string } = {}): number {
     if (this.done) return this.id;
-    if (this.pendingLen > 0) this.flushChunk(this.pendingLen);
+    this.flushRest();
     this.done = true;
     const lineCount = this.size === 0 ? 0 : this.lines + (this.lastByte === 10 ? 0 : 1);
     this.db
