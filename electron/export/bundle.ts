@@ -169,6 +169,7 @@ export function importBundle(store: Store, file: string, asName?: string): { nam
       const ah = db.prepare('SELECT coalesce(max(id), 0) FROM main.annotation_history').pluck().get() as number;
       db.prepare(`INSERT INTO main.annotation_history SELECT id + ${ah}, annotation_id + ${offsets.annotations}, body, marker, starred, edited_ns FROM b.annotation_history`).run();
       db.prepare(`INSERT INTO main.artifacts_fts (rowid, name, body) SELECT rowid + ${offsets.artifacts}, name, body FROM b.artifacts_fts`).run();
+      db.prepare('INSERT INTO main.events_fts (rowid, text) SELECT id, text FROM main.events WHERE case_id = ?').run(caseId);
       // Timeline lane summaries, computed from the copied events (also for bundles written before they existed).
       db.prepare(
         `INSERT INTO main.artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts)

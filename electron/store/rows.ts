@@ -166,7 +166,11 @@ export const jsonOr = <T>(v: unknown, fallback: T): T => {
 
 /** JSON for event data: bigints become decimal strings so nothing is lost. */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  try {
+    return JSON.stringify(v); // the common case: no bigint inside, no replacer call per key
+  } catch {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  }
 }
 
 // ---- row mapping (checked at runtime; unknown columns are ignored) -----------------------------

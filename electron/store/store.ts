@@ -357,15 +357,21 @@ export class Store {
   ): { eventCount: number; warnings: readonly string[] } {
     const art = this.getArtifact(artifactId);
     if (!art) throw new Error(`artifact ${artifactId} not found`);
-    const ins = this.db.prepare(
-      `INSERT INTO events (case_id, artifact_id, host_id, kind, ts_ns, ts_raw, clock, duration_ns, line, end_line, pid, level, text, data_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    // Rows go in batches of BATCH per statement (far fewer round trips into SQLite); the full-text index is
+    // filled once for the whole artifact at the end, in the same transaction.
+    const COLS = '(case_id, artifact_id, host_id, kind, ts_ns, ts_raw, clock, duration_ns, line, end_line, pid, level, text, data_json)';
+    const ONE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    const BATCH = 64;
+    const insMany = this.db.prepare(`INSERT INTO events ${COLS} VALUES ${Array(BATCH).fill(ONE).join(', ')}`);
+    const insOne = this.db.prepare(`INSERT INTO events ${COLS} VALUES ${ONE}`);
     const run = this.db.transaction(() => {
       this.db.prepare('DELETE FROM events WHERE artifact_id = ?').run(artifactId);
       this.db.prepare('DELETE FROM artifact_lanes WHERE artifact_id = ?').run(artifactId);
       let count = 0;
+      let buf: unknown[] = [];
+      let inBuf = 0;
       const lanes = new Map<string, { count: number; timed: number; min?: bigint; max?: bigint }>();
+      const hostId = art.hostId ?? null;
       const out = produce((e) => {
         let l = lanes.get(e.kind);
         if (!l) lanes.set(e.kind, (l = { count: 0, timed: 0 }));
@@ -375,24 +381,16 @@ export class Store {
           if (l.min === undefined || e.ts < l.min) l.min = e.ts;
           if (l.max === undefined || e.ts > l.max) l.max = e.ts;
         }
-        ins.run(
-          art.caseId,
-          artifactId,
-          art.hostId ?? null,
-          e.kind,
-          e.ts ?? null,
-          e.tsRaw ?? null,
-          e.clock,
-          e.durationNs ?? null,
-          e.line ?? null,
-          e.endLine ?? null,
-          e.pid ?? null,
-          e.level ?? null,
-          e.text,
-          toJson(e.data),
-        );
+        buf.push(art.caseId, artifactId, hostId, e.kind, e.ts ?? null, e.tsRaw ?? null, e.clock, e.durationNs ?? null, e.line ?? null, e.endLine ?? null, e.pid ?? null, e.level ?? null, e.text, toJson(e.data));
         count++;
+        if (++inBuf === BATCH) {
+          insMany.run(...buf);
+          buf = [];
+          inBuf = 0;
+        }
       });
+      for (let i = 0; i < buf.length; i += 14) insOne.run(...buf.slice(i, i + 14));
+      this.db.prepare('INSERT INTO events_fts (rowid, text) SELECT id, text FROM events WHERE artifact_id = ?').run(artifactId);
       const insLane = this.db.prepare('INSERT INTO artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?)');
       for (const [kind, l] of lanes) insLane.run(artifactId, kind, l.count, l.timed, l.min ?? null, l.max ?? null);
       const status = out.failed ? 'failed' : out.warnings.length > 0 ? 'partial' : 'parsed';

@@ -99,6 +99,8 @@ export function generateCase(dbFile: string, n: number, seed = 7): GeneratedCase
       ins.run(c.id, arts.get(`${h.id}/${akind}`)!, h.id, kind, ts, i + 1, kind === 'syscall' ? 41000 + Math.floor(r() * 50) : null, level, fill(tpls[Math.floor(r() * tpls.length)]!, r));
     }
     db.prepare('UPDATE artifacts SET event_count = (SELECT count(*) FROM events e WHERE e.artifact_id = artifacts.id), parse_status = ? WHERE case_id = ?').run('parsed', c.id);
+    // Direct inserts fill the full-text index themselves, as Store.ingestEvents does.
+    db.prepare('INSERT INTO events_fts (rowid, text) SELECT id, text FROM events WHERE case_id = ?').run(c.id);
   })();
   db.pragma('wal_checkpoint(TRUNCATE)');
   return { store, caseId: c.id, hostIds: hosts.map((h) => h.id), startNs, endNs: startNs + spanNs, ms: performance.now() - t0 };

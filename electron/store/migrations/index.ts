@@ -1,8 +1,10 @@
 import { sql as m001 } from './001_init';
 import { sql as m002 } from './002_timeline';
+import { sql as m003 } from './003_bulk_fts';
 
 /** Numbered migrations, applied in order; `PRAGMA user_version` records the last one applied. */
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] = [
   { version: 1, sql: m001 },
   { version: 2, sql: m002 },
+  { version: 3, sql: m003 },
 ];
