@@ -15,6 +15,17 @@ import { quoteArg, shellQuote, ShellQuoteError } from './quote';
 
 export type Command = { readonly argv: readonly string[] } | { readonly script: string };
 
+/**
+ * A fast command's exit-status can arrive in the same TCP read as the exec confirmation: ssh2 then emits
+ * 'exit' synchronously while parsing, before any promise continuation could attach a listener, and the
+ * status would be lost (data is buffered by the stream, events are not). The session records 'exit' in
+ * ssh2's exec callback, synchronously; exec reads the record as well as listening.
+ */
+const earlyExits = new WeakMap<ClientChannel, { code: number | null; signal?: string }>();
+export function watchExit(ch: ClientChannel): void {
+  ch.once('exit', (code: number | null, signal?: string) => earlyExits.set(ch, { code, ...(signal ? { signal } : {}) }));
+}
+
 export type ExecStatus = 'ok' | 'failed' | 'timed-out' | 'cancelled' | 'needs-root' | 'connection-lost';
 
 export interface RemoteProcess {
@@ -317,10 +328,13 @@ export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions 
         release = opened.release;
         let exitCode: number | undefined;
         let exitSignal: string | undefined;
-        channel.on('exit', (code: number | null, signal?: string) => {
+        const onExit = (code: number | null, signal?: string): void => {
           if (code !== null && code !== undefined) exitCode = code;
           if (signal) exitSignal = signal;
-        });
+        };
+        const early = earlyExits.get(channel);
+        if (early) onExit(early.code, early.signal);
+        channel.on('exit', onExit);
         channel.on('data', (d: Buffer) => {
           stdoutBytes += d.length;
           opts.onStdout?.(d);

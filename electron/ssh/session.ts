@@ -10,7 +10,7 @@ import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ResolvedHost } from './config';
 import { PROBE_SCRIPT, runProbe, wallNowNs, type ClockMeasurement } from './clock';
 import { ConnectionLostError, SshError } from './errors';
-import { runExec, type Command, type ExecContext, type ExecOptions, type ExecResult } from './exec';
+import { runExec, watchExit, type Command, type ExecContext, type ExecOptions, type ExecResult } from './exec';
 import { quoteArg } from './quote';
 import { closeLink, describeHop, openLink, type ConnectOptions, type HostKeyInfo, type Link } from './transport';
 
@@ -180,7 +180,11 @@ export class HostSession {
       new Promise((resolve, reject) => {
         if (this.link !== link || this.stateValue !== 'connected') return reject(new ConnectionLostError(`${this.name}: not connected (${this.lostReason || this.stateValue})`));
         try {
-          link.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+          link.client.exec(command, (err, ch) => {
+            if (err) return reject(err);
+            watchExit(ch);
+            resolve(ch);
+          });
         } catch (e) {
           reject(e as Error);
         }
