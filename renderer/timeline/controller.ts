@@ -3,16 +3,26 @@ import { brushTo, fit, nsToPx, panBy, pxToNs, resize, spanOf, viewport, zoomAt, 
 import { byLane, planFetch, sliceServes, toTBuckets, type FetchRequest, type Slice, type TBucket } from './data';
 import { drawScene, type Palette, type TimelineAnnotation } from './draw';
 import { hitBucket, rowAt, type Layout } from './layout';
+import { hitSpan, pickDetailLanes, spansByLane, type TSpan } from './spans';
 import type { Zone } from './timefmt';
 
 export interface ControllerDeps {
   fetchBuckets(req: FetchRequest): Promise<readonly Bucket[]>;
+  /** Events of a window as spans, for lanes few enough to fetch whole (see spans.ts). */
+  fetchSpans?(req: DetailRequest): Promise<readonly TSpan[]>;
   onSelect(b: TBucket): void;
   onOpen(b: TBucket): void;
   onViewport(vp: Viewport): void;
   onHover(h: { readonly bucket: TBucket; readonly x: number; readonly y: number } | undefined): void;
   onError(message: string): void;
   palette(): Palette;
+}
+
+export interface DetailRequest {
+  readonly laneKeys: readonly string[];
+  readonly fromNs: bigint;
+  readonly toNs: bigint;
+  readonly corrected: boolean;
 }
 
 /** Timing the benchmark and tests read (window.__casefileTimeline). */
@@ -50,6 +60,13 @@ export class TimelineController {
   private cursorX: number | undefined;
   private fullRange: { start: bigint; end: bigint } | undefined;
   private disposers: (() => void)[] = [];
+  /** Event spans of the last detail fetch, by lane, and what that fetch covered. */
+  private eventSpans: Map<string, TSpan[]> = new Map();
+  private staticSpans: Map<string, TSpan[]> = new Map();
+  private spanLanes: Map<string, TSpan[]> = new Map();
+  private detail: (DetailRequest & { readonly seq: number }) | undefined;
+  private detailSeq = 0;
+  private detailPending = false;
   readonly stats: TimelineStats = { openedAt: performance.now(), draws: 0, drawMs: [], fetches: 0 };
 
   constructor(
@@ -141,6 +158,57 @@ export class TimelineController {
     d.plotLeft = String(this.plotLeft);
     d.loaded = sliceServes(this.slice, this.vp, this.corrected) && !this.pending && !this.fetchTimer ? 'yes' : 'no';
     d.corrected = String(this.corrected);
+    d.detail = this.detailPending ? 'loading' : this.detail ? this.detail.laneKeys.join(',') : '';
+    let n = 0;
+    for (const l of this.spanLanes.values()) n += l.length;
+    d.spans = String(n);
+  }
+
+  /** Spans that do not come from the visible window's events (step runs), by lane. */
+  setStaticSpans(spans: readonly TSpan[]): void {
+    this.staticSpans = spansByLane(spans);
+    this.mergeSpans();
+  }
+
+  private mergeSpans(): void {
+    const m = new Map<string, TSpan[]>();
+    for (const src of [this.eventSpans, this.staticSpans]) for (const [k, v] of src) m.set(k, [...(m.get(k) ?? []), ...v]);
+    for (const l of m.values()) l.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+    this.spanLanes = m;
+    this.publish();
+    this.requestDraw();
+  }
+
+  /**
+   * After buckets arrive: fetch the events of the window (plus half a screen each side) as spans for the lanes
+   * whose bucket counts say they are small enough; lanes already covered by the last fetch are not asked again.
+   */
+  private async fetchDetail(): Promise<void> {
+    const vp = this.vp;
+    if (!vp || !this.deps.fetchSpans) return;
+    const half = spanOf(vp) / 2n;
+    const fromNs = vp.startNs - half;
+    const toNs = vp.endNs + half;
+    const laneKeys = pickDetailLanes(this.lanes, fromNs, toNs);
+    if (laneKeys.length === 0) return;
+    const have = this.detail;
+    if (have && have.corrected === this.corrected && have.fromNs <= vp.startNs && have.toNs >= vp.endNs && laneKeys.every((k) => have.laneKeys.includes(k))) return;
+    const my = ++this.detailSeq;
+    this.detailPending = true;
+    this.publish();
+    try {
+      const spans = await this.deps.fetchSpans({ laneKeys, fromNs, toNs, corrected: this.corrected });
+      if (my !== this.detailSeq) return;
+      this.eventSpans = spansByLane(spans);
+      this.detail = { laneKeys, fromNs, toNs, corrected: this.corrected, seq: my };
+    } catch (e) {
+      if (my === this.detailSeq) this.deps.onError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (my === this.detailSeq) {
+        this.detailPending = false;
+        this.mergeSpans();
+      }
+    }
   }
 
   setWindow(start: bigint, end: bigint): void {
@@ -173,6 +241,9 @@ export class TimelineController {
   /** The case changed (new events): reload the visible slice, keep the view where it is. */
   invalidate(): void {
     this.slice = undefined;
+    this.detail = undefined;
+    this.detailSeq++;
+    this.detailPending = false;
     this.scheduleFetch(0);
   }
 
@@ -204,7 +275,10 @@ export class TimelineController {
   private async fetchIfNeeded(): Promise<void> {
     const vp = this.vp;
     if (!vp) return;
-    if (sliceServes(this.slice, vp, this.corrected)) return;
+    if (sliceServes(this.slice, vp, this.corrected)) {
+      void this.fetchDetail(); // zoomed within the loaded resolution: spans may still need loading
+      return;
+    }
     if (this.pending && sliceServes(this.pending, vp, this.corrected)) return;
     const req = planFetch(vp, this.corrected);
     this.pending = req;
@@ -216,6 +290,7 @@ export class TimelineController {
       if (my !== this.fetchSeq) return;
       this.lanes = byLane(toTBuckets(raw));
       this.slice = req;
+      void this.fetchDetail();
     } catch (e) {
       if (my === this.fetchSeq) this.deps.onError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -246,6 +321,7 @@ export class TimelineController {
         vp: this.vp,
         layout: this.layout,
         lanes: this.lanes,
+        spans: this.spanLanes,
         selectedEventId: this.selected,
         related: this.related,
         annotations: this.annotations,
@@ -279,7 +355,12 @@ export class TimelineController {
     if (!this.vp || !this.layout) return undefined;
     const x = this.plotX(e);
     if (x < 0) return undefined;
-    return hitBucket(this.vp, this.layout, this.lanes, x, this.plotY(e));
+    const b = hitBucket(this.vp, this.layout, this.lanes, x, this.plotY(e));
+    if (b) return b;
+    // A span: as a one-event bucket when it belongs to an event (click selects it), else its extent (click zooms).
+    const row = rowAt(this.layout, this.plotY(e));
+    const s = row ? hitSpan(this.vp, this.spanLanes.get(row.key), x) : undefined;
+    return s ? { laneKey: s.laneKey, startNs: s.startNs, endNs: s.endNs, count: 1, maxLevel: s.level, eventId: s.eventId, text: s.label } : undefined;
   }
 
   private onWheel(e: WheelEvent): void {

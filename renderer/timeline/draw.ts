@@ -7,6 +7,7 @@ import { bucketExtent } from './layout';
 import { ticks } from './ticks';
 import { timeParts, type Zone } from './timefmt';
 import { clip, visible } from '../util/text';
+import { drawableSpans, type TSpan } from './spans';
 
 /** Colours read from CSS variables once per theme change, so the canvas follows light/dark. */
 export interface Palette {
@@ -22,6 +23,8 @@ export interface Palette {
   readonly related: string;
   readonly annotation: string;
   readonly brush: string;
+  readonly span: string;
+  readonly step: string;
 }
 
 export interface TimelineAnnotation {
@@ -37,6 +40,7 @@ export interface Scene {
   readonly vp: Viewport; // plot viewport (x = 0 at the plot's left edge)
   readonly layout: Layout;
   readonly lanes: ReadonlyMap<string, readonly TBucket[]>;
+  readonly spans?: ReadonlyMap<string, readonly TSpan[]> | undefined;
   readonly selectedEventId?: number | undefined;
   readonly related: ReadonlySet<number>;
   readonly annotations: readonly TimelineAnnotation[];
@@ -132,6 +136,14 @@ export function drawScene(ctx: CanvasRenderingContext2D, s: Scene, cssW: number,
     }
   }
 
+  // Spans over the buckets: a thin bar along the top of the lane (steps fill their own lane).
+  if (s.spans) {
+    for (const r of layout.rows) {
+      const lane = s.spans.get(r.key);
+      if (lane) drawSpans(ctx, s, lane, r.y, r.h);
+    }
+  }
+
   // Annotations at their time (ranges as a band, points as a flag; stars filled).
   for (const a of s.annotations) {
     const x0 = nsToPx(vp, a.startNs);
@@ -170,4 +182,38 @@ export function drawScene(ctx: CanvasRenderingContext2D, s: Scene, cssW: number,
     ctx.fillText('loading…', cssW - 60, 9);
   }
   ctx.restore();
+}
+
+function drawSpans(ctx: CanvasRenderingContext2D, s: Scene, lane: readonly TSpan[], y: number, h: number): void {
+  const p = s.palette;
+  let lastLabelEnd = -Infinity;
+  for (const { span, x0, x1 } of drawableSpans(s.vp, lane)) {
+    const isStep = span.kind === 'step';
+    const sev = severityClass(span.level);
+    const selected = span.eventId !== undefined && span.eventId === s.selectedEventId;
+    const color = selected ? p.selected : sev === 'error' ? p.error : sev === 'warn' && !isStep ? p.warn : isStep ? p.step : p.span;
+    const by = isStep ? y + 3 : y + 2;
+    const bh = isStep ? h - 6 : 5;
+    const a = Math.max(x0, -2);
+    const b = Math.min(x1, s.vp.widthPx + 2);
+    ctx.globalAlpha = isStep ? 0.55 : 0.85;
+    ctx.fillStyle = color;
+    ctx.fillRect(a, by, Math.max(1, b - a), bh);
+    ctx.globalAlpha = 1;
+    if (span.kind === 'recall' || span.kind === 'grace') {
+      // Bracket the ends: a period between two events, not one event's duration.
+      ctx.fillRect(x0, y + 1, 1.5, h - 2);
+      ctx.fillRect(x1 - 1.5, y + 1, 1.5, h - 2);
+    }
+    // Labels as plain text (canvas never parses markup), only where they fit.
+    if (isStep || span.kind !== 'duration') {
+      const room = b - Math.max(a, lastLabelEnd) - 6;
+      if (room > 30) {
+        const label = clip(visible(span.label), Math.floor(room / 6));
+        ctx.fillStyle = p.fg;
+        ctx.fillText(label, Math.max(a, 0) + 3, isStep ? y + h / 2 : y + 10);
+        lastLabelEnd = Math.max(a, 0) + 3 + ctx.measureText(label).width;
+      }
+    }
+  }
 }

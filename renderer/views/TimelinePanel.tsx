@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApi } from '../api/context';
 import { errorText } from '../api/errors';
-import { TimelineController } from '../timeline/controller';
+import { TimelineController, type DetailRequest } from '../timeline/controller';
 import { laneKey, type TBucket } from '../timeline/data';
 import type { Palette, TimelineAnnotation } from '../timeline/draw';
 import { layoutLanes, type LaneInfo } from '../timeline/layout';
@@ -12,6 +12,8 @@ import { parseUserInstant, showNs } from '../util/time';
 import { useLoad } from '../util/hooks';
 import { useCase } from './caseContext';
 import type { Viewport } from '../timeline/coords';
+import { durationSpans, eventTime, laneKind, pairSpans, stepSpans, STEPS_LANE, type TSpan } from '../timeline/spans';
+import { EvidenceChainPanel } from './EvidenceChainPanel';
 
 const ZONES: readonly Zone[] = ['UTC', 'local', 'Europe/London', 'Europe/Paris', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo'];
 
@@ -31,6 +33,8 @@ function readPalette(el: Element): Palette {
     related: v('--tl-related', '#00a383'),
     annotation: v('--tl-annotation', '#b8860b'),
     brush: v('--tl-brush', '#3b6fd1'),
+    span: v('--tl-span', '#6a4fb3'),
+    step: v('--tl-step', '#2e7d32'),
   };
 }
 
@@ -50,7 +54,7 @@ export function TimelinePanel(): ReactNode {
   const paletteRef = useRef<Palette | undefined>(undefined);
   const [vp, setVp] = useState<Viewport | undefined>(undefined);
   const [hover, setHover] = useState<{ bucket: TBucket; x: number; y: number } | undefined>(undefined);
-  const [related, setRelated] = useState<{ eventIds: readonly number[]; keys: readonly string[] } | undefined>(undefined);
+  const [related, setRelated] = useState<{ eventId: number; eventIds: readonly number[]; keys: readonly string[] } | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [fromText, setFromText] = useState('');
   const [toText, setToText] = useState('');
@@ -62,7 +66,34 @@ export function TimelinePanel(): ReactNode {
   const handlers = useRef({
     select: (_b: TBucket) => undefined as void,
     open: (_b: TBucket) => undefined as void,
+    spans: async (_r: DetailRequest): Promise<readonly TSpan[]> => [],
   });
+  // Events of the window for the lanes the controller picked. The window is widened by the host's clock
+  // correction so the answer is complete whether events.list filters on raw or corrected time; the exact
+  // cut is made here on the time the timeline shows.
+  handlers.current.spans = async (req) => {
+    const out: TSpan[] = [];
+    await Promise.all(
+      req.laneKeys.map(async (key) => {
+        const sep = key.indexOf('|');
+        const hostId = Number(key.slice(0, sep));
+        const kind = laneKind(key.slice(sep + 1));
+        const h = ctx.host(hostId);
+        const corr = h ? BigInt(h.clockOffsetNs ?? '0') + BigInt(h.clockAdjustNs) : 0n;
+        const slack = corr < 0n ? -corr : corr;
+        const evs = await api.call('events.list', { caseId, hostIds: [hostId], kinds: [kind], fromNs: (req.fromNs - slack).toString(), toNs: (req.toNs + slack).toString(), limit: 5000 });
+        const inWindow = evs.filter((e) => {
+          const t = eventTime(e, req.corrected);
+          if (t === undefined) return false;
+          const end = t + (e.durationNs !== undefined ? BigInt(e.durationNs) : 0n);
+          return end >= req.fromNs && t < req.toNs;
+        });
+        out.push(...durationSpans(key, inWindow, req.corrected));
+        if (kind === 'rpc') out.push(...pairSpans(key, inWindow, req.corrected));
+      }),
+    );
+    return out;
+  };
   handlers.current.select = (b) => {
     if (b.eventId === undefined) return;
     const id = b.eventId;
@@ -71,7 +102,7 @@ export function TimelinePanel(): ReactNode {
         const [ev] = await api.call('events.list', { caseId, ids: [id], limit: 1 });
         ctx.selectEvent(ev);
         const rel = await api.call('timeline.related', { caseId, eventId: id });
-        setRelated(rel);
+        setRelated({ eventId: id, ...rel });
       } catch (e) {
         setError(errorText(e));
       }
@@ -86,6 +117,7 @@ export function TimelinePanel(): ReactNode {
     const ctl = new TimelineController(canvas, {
       fetchBuckets: (req) =>
         api.call('timeline.buckets', { caseId, startNs: req.startNs.toString(), endNs: req.endNs.toString(), buckets: req.buckets, corrected: req.corrected }),
+      fetchSpans: (req) => handlers.current.spans(req),
       onSelect: (b) => handlers.current.select(b),
       onOpen: (b) => handlers.current.open(b),
       onViewport: (v) => setVp(v),
@@ -114,11 +146,26 @@ export function TimelinePanel(): ReactNode {
         const hostName = l.hostId === undefined ? 'case' : ctx.hostName(l.hostId);
         // The backend may prefix the lane with the host ("filer/rpc"); the label shows the host once.
         const lane = l.lane.startsWith(`${hostName}/`) ? l.lane.slice(hostName.length + 1) : l.lane;
-        return { key: laneKey(l.hostId, l.lane), hostId: l.hostId, hostName, lane, count: l.count };
-      }),
+        return { key: laneKey(l.hostId, l.lane), hostId: l.hostId, hostName, lane, count: l.count } as LaneInfo;
+      }).concat(
+        // One "steps" lane per host that ran steps: each step run is a span there.
+        detail.hosts
+          .map((h) => ({ h, n: detail.steps.filter((st) => st.hostId === h.id && st.startedNs !== undefined).length }))
+          .filter((x) => x.n > 0)
+          .map(({ h, n }) => ({ key: `${h.id}|${STEPS_LANE}`, hostId: h.id, hostName: h.name, lane: STEPS_LANE, count: n })),
+      ),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [range.data, detail.hosts],
+    [range.data, detail.hosts, detail.steps],
   );
+
+  useEffect(() => {
+    const corr = (id: number): bigint => {
+      const h = ctx.host(id);
+      return h ? BigInt(h.clockOffsetNs ?? '0') + BigInt(h.clockAdjustNs) : 0n;
+    };
+    ctlRef.current?.setStaticSpans(stepSpans(detail.steps, corr, corrected, BigInt(Date.now()) * 1_000_000n));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [detail.steps, detail.hosts, corrected]);
   const layout = useMemo(() => layoutLanes(lanes, detail.hosts.map((h) => h.id)), [lanes, detail.hosts]);
 
   useEffect(() => {
@@ -283,29 +330,32 @@ export function TimelinePanel(): ReactNode {
         )}
       </div>
       {sel && (
-        <section className="card selected-event" data-testid="selected-event">
-          <div className="row wrap">
-            <strong className="grow">
-              {visible(sel.kind)} on {visible(ctx.hostName(sel.hostId))}
-              {sel.level && <span className={`badge level-${sel.level}`}>{visible(sel.level)}</span>}
-            </strong>
-            <button onClick={() => ctx.openArtifact(sel.artifactId, sel.line)} data-testid="open-in-viewer">
-              Open in viewer (Enter)
-            </button>
-            <button onClick={() => ctx.annotate({ target: 'event', eventId: sel.id, label: sel.text })} data-testid="annotate-event">
-              Annotate (a)
-            </button>
-          </div>
-          <div className="mono small">
-            {showNs(corrected ? (sel.correctedNs ?? sel.tsNs) : sel.tsNs, zone, 9)} {sel.tsRaw !== undefined && <span className="muted">raw “{visible(sel.tsRaw)}” ({visible(sel.clock)})</span>}
-          </div>
-          <pre className="event-text">{visible(sel.text)}</pre>
-          {related && related.eventIds.length > 0 && (
-            <p className="muted small" data-testid="related">
-              {related.eventIds.length} related events light up (shared {related.keys.map((k) => visible(k)).join(', ')}).
-            </p>
-          )}
-        </section>
+        <div className="selection-row">
+          <section className="card selected-event" data-testid="selected-event">
+            <div className="row wrap">
+              <strong className="grow">
+                {visible(sel.kind)} on {visible(ctx.hostName(sel.hostId))}
+                {sel.level && <span className={`badge level-${sel.level}`}>{visible(sel.level)}</span>}
+              </strong>
+              <button onClick={() => ctx.openArtifact(sel.artifactId, sel.line)} data-testid="open-in-viewer">
+                Open in viewer (Enter)
+              </button>
+              <button onClick={() => ctx.annotate({ target: 'event', eventId: sel.id, label: sel.text })} data-testid="annotate-event">
+                Annotate (a)
+              </button>
+            </div>
+            <div className="mono small">
+              {showNs(corrected ? (sel.correctedNs ?? sel.tsNs) : sel.tsNs, zone, 9)} {sel.tsRaw !== undefined && <span className="muted">raw “{visible(sel.tsRaw)}” ({visible(sel.clock)})</span>}
+            </div>
+            <pre className="event-text">{visible(sel.text)}</pre>
+            {related && related.eventId === sel.id && related.eventIds.length > 0 && (
+              <p className="muted small" data-testid="related">
+                {related.eventIds.length} related events light up (shared {related.keys.map((k) => visible(k)).join(', ')}).
+              </p>
+            )}
+          </section>
+          <EvidenceChainPanel key={sel.id} event={sel} related={related?.eventId === sel.id ? related : undefined} />
+        </div>
       )}
     </div>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Output, PlannedStep } from '../../shared/api/contract';
 import { useApi } from '../api/context';
 import { Markdown } from '../markdown/Markdown';
@@ -7,6 +7,10 @@ import { visible } from '../util/text';
 import { showNs } from '../util/time';
 import { useCase } from './caseContext';
 import { RunView } from './RunView';
+import { HOST_ROLES, rolesInput, stepHosts, unreachedReason, type HostRole, type RunHost } from '../playbook/roles';
+
+// Monaco is large: the editor loads only when someone opens a playbook in it.
+const PlaybookEditor = lazy(() => import('./PlaybookEditor'));
 
 type Param = Output<'playbooks.get'>['parameters'][number];
 
@@ -64,17 +68,18 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
   const api = useApi();
   const ctx = useCase();
   const playbooks = useLoad(() => api.call('playbooks.list', {}), []);
-  const [pbId, setPbId] = useState('');
+  // The user's choice; until there is one, the default is derived in the same render as the list (an effect
+  // setting it later could override a choice made in between).
+  const [chosen, setPbId] = useState('');
+  const pbId = chosen || (playbooks.data?.find((p) => p.id === 'host-snapshot' && !p.error)?.id ?? playbooks.data?.find((p) => !p.error)?.id ?? '');
   const [values, setValues] = useState<Record<string, string>>({});
   const [hostIds, setHostIds] = useState<readonly number[]>(() => ctx.detail.hosts.map((h) => h.id).slice(0, 1));
+  const [roles, setRoles] = useState<Readonly<Record<number, HostRole>>>({});
+  const [editing, setEditing] = useState(false);
   const [plan, setPlan] = useState<readonly PlannedStep[] | undefined>(undefined);
   const book = useLoad(async () => (pbId ? api.call('playbooks.get', { id: pbId }) : undefined), [pbId]);
   const planAct = useAction();
   const start = useAction();
-
-  useEffect(() => {
-    if (!pbId && playbooks.data?.length) setPbId(playbooks.data.find((p) => p.id === 'host-snapshot' && !p.error)?.id ?? playbooks.data.find((p) => !p.error)?.id ?? '');
-  }, [playbooks.data, pbId]);
 
   useEffect(() => {
     const init: Record<string, string> = {};
@@ -86,11 +91,17 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
     setPlan(undefined);
   }, [book.data]);
 
-  // The plan follows the parameters: every command is shown exactly before anything runs.
+  // The plan follows the parameters: every command is shown exactly before anything runs. An answer for an
+  // earlier playbook or earlier values (still in flight when the user changed them) is dropped.
+  const planSeq = useRef(0);
   useEffect(() => {
     if (!pbId) return;
+    const my = ++planSeq.current;
     const t = setTimeout(() => {
-      void planAct.run(async () => setPlan(await api.call('playbooks.plan', { id: pbId, params: withHosts(values) })));
+      void planAct.run(async () => {
+        const p = await api.call('playbooks.plan', { id: pbId, params: withHosts(values) });
+        if (my === planSeq.current) setPlan(p);
+      });
     }, 250);
     return () => clearTimeout(t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -104,6 +115,16 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
   };
 
   const selected = playbooks.data?.find((p) => p.id === pbId);
+  const runHosts: RunHost[] = hostIds.map((id) => ({ id, name: ctx.hostName(id), role: roles[id] ?? 'client' }));
+  const params = book.data?.parameters ?? [];
+  const hostsOf = (on: string): string[] => stepHosts(on, runHosts, params, withHosts(values));
+  if (editing && pbId) {
+    return (
+      <Suspense fallback={<p className="muted">Loading the editor…</p>}>
+        <PlaybookEditor playbookId={pbId} onClose={() => setEditing(false)} />
+      </Suspense>
+    );
+  }
   return (
     <section className="card" data-testid="start-run">
       <h2>Start a playbook</h2>
@@ -120,6 +141,11 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
             ))}
           </select>
         </label>
+        {pbId && (
+          <button onClick={() => setEditing(true)} title="Open this playbook's YAML in an editor with schema checks" data-testid="edit-playbook">
+            Edit
+          </button>
+        )}
       </div>
       {selected && (
         <div className="muted">
@@ -130,17 +156,33 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
       {book.error && <p className="error">{book.error}</p>}
       <h3>Hosts</h3>
       {ctx.detail.hosts.length === 0 && <p className="muted">Add a host first (Hosts tab).</p>}
-      <div className="row wrap">
+      <div className="row wrap host-roles">
         {ctx.detail.hosts.map((h) => (
-          <label key={h.id}>
-            <input
-              type="checkbox"
-              checked={hostIds.includes(h.id)}
-              onChange={(e) => setHostIds(e.target.checked ? [...hostIds, h.id] : hostIds.filter((x) => x !== h.id))}
-              data-testid={`run-host-${h.name}`}
-            />{' '}
-            {visible(h.name)}
-          </label>
+          <span key={h.id} className="host-role">
+            <label>
+              <input
+                type="checkbox"
+                checked={hostIds.includes(h.id)}
+                onChange={(e) => setHostIds(e.target.checked ? [...hostIds, h.id] : hostIds.filter((x) => x !== h.id))}
+                data-testid={`run-host-${h.name}`}
+              />{' '}
+              {visible(h.name)}
+            </label>{' '}
+            <select
+              value={roles[h.id] ?? 'client'}
+              disabled={!hostIds.includes(h.id)}
+              onChange={(e) => setRoles({ ...roles, [h.id]: e.target.value as HostRole })}
+              title="Steps marked on: clients run on clients and both; on: servers on servers and both"
+              aria-label={`Role of ${h.name}`}
+              data-testid={`run-role-${h.name}`}
+            >
+              {HOST_ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </span>
         ))}
       </div>
       {(book.data?.parameters.length ?? 0) > 0 && <h3>Parameters</h3>}
@@ -150,14 +192,14 @@ function StartRun({ onStarted }: { onStarted: (runId: number) => void }): ReactN
         ))}
       </div>
       {planAct.error && <p className="error">{planAct.error}</p>}
-      {plan && <PlanList plan={plan} />}
+      {plan && <PlanList plan={plan} hostsOf={hostIds.length > 0 ? hostsOf : undefined} unreached={(on) => unreachedReason(on, runHosts)} />}
       <div className="row end">
         <button
           className="primary"
           disabled={!pbId || hostIds.length === 0 || start.pending || !!planAct.error}
           onClick={() =>
             void start.run(async () => {
-              const r = await api.call('runs.start', { caseId: ctx.caseId, playbookId: pbId, hostIds: [...hostIds], params: withHosts(values) });
+              const r = await api.call('runs.start', { caseId: ctx.caseId, playbookId: pbId, hostIds: [...hostIds], params: withHosts(values), roles: rolesInput(runHosts) });
               onStarted(r.runId);
             })
           }
@@ -212,7 +254,18 @@ function ParamInput({ p, value, onChange, hosts }: { p: Param; value: string; on
   );
 }
 
-export function PlanList({ plan, statusOf }: { plan: readonly PlannedStep[]; statusOf?: (stepKey: string) => ReactNode }): ReactNode {
+export function PlanList({
+  plan,
+  statusOf,
+  hostsOf,
+  unreached,
+}: {
+  plan: readonly PlannedStep[];
+  statusOf?: (stepKey: string) => ReactNode;
+  /** Which of the selected hosts a step's `on:` reaches (given before a run, from the roles chosen). */
+  hostsOf?: ((on: string) => readonly string[]) | undefined;
+  unreached?: (on: string) => string | undefined;
+}): ReactNode {
   return (
     <ol className="plan" data-testid="plan">
       {plan.map((s) => (
@@ -223,6 +276,7 @@ export function PlanList({ plan, statusOf }: { plan: readonly PlannedStep[]; sta
             <span className="muted small">on {visible(s.on)} · timeout {Math.round(s.timeoutMs / 1000)} s · captures {visible(s.captures)}</span>
             {statusOf?.(s.stepKey)}
           </div>
+          {hostsOf && <StepHosts hosts={hostsOf(s.on)} reason={unreached?.(s.on)} stepKey={s.stepKey} />}
           <Markdown source={s.why} className="why" />
           <pre className="command" data-testid="planned-command">
             {visible(s.display)}
@@ -243,5 +297,13 @@ export function PlanList({ plan, statusOf }: { plan: readonly PlannedStep[]; sta
         </li>
       ))}
     </ol>
+  );
+}
+
+function StepHosts({ hosts, reason, stepKey }: { hosts: readonly string[]; reason: string | undefined; stepKey: string }): ReactNode {
+  return (
+    <p className={`small ${hosts.length === 0 ? 'warn' : 'muted'}`} data-testid={`plan-hosts-${stepKey}`}>
+      {hosts.length > 0 ? `Runs on: ${hosts.map(visible).join(', ')}` : `Runs on no host: ${reason ?? 'none selected'}`}
+    </p>
   );
 }

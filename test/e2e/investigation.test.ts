@@ -31,6 +31,8 @@ function hostileDmesg(): string {
     `[Sat Nov 21 22:56:00 2026] nfs: hostile ${SCRIPT} mount message`,
     `[Sat Nov 21 22:56:01 2026] lockd: ${IMG} ${JSLINK}`,
     `[Sat Nov 21 22:56:02 2026] kernel: ${ANSI} colour codes and a bidi \u202Eoverride`,
+    // A lock-manager line in the minute of the lab's NLM conflict capture (23:09:20 onwards): part of its evidence chain.
+    `[Sat Nov 21 23:09:30 2026] lockd: server 10.231.0.13 not responding ${SCRIPT}`,
     '',
   ].join('\n');
 }
@@ -155,6 +157,36 @@ describe('investigation surface in the browser', () => {
       await expect.poll(() => page.getByTestId('selected-event').textContent()).toContain('NLM4_DENIED');
       // Related events (same XID / lock owner) light up.
       await expect.poll(() => page.getByTestId('related').count()).toBe(1);
+
+      // Spans: in this 5-second window the filer's RPC lane is small enough to fetch whole, and its calls have latencies.
+      await expect.poll(() => page.getByTestId('timeline').getAttribute('data-detail'), { timeout: 20_000 }).toContain(lane.key);
+      expect(Number(await page.getByTestId('timeline').getAttribute('data-spans'))).toBeGreaterThan(0);
+
+      // The evidence chain beside it: the reply heads the lock-protocol stage, the other NLM packets of the
+      // minute follow, and the kernel's lockd line (hostile text, shown as text) is in the kernel stage.
+      const chain = page.getByTestId('evidence-chain');
+      await expect.poll(() => chain.getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
+      const rpcItems = chain.locator('[data-testid="chain-item"][data-stage="rpc"]');
+      expect(await rpcItems.first().getAttribute('data-event-id')).toBe(String(denied.id));
+      const nlmInMinute = rpcs.filter((e) => e.data.program === 'nlm' && BigInt(e.correctedNs ?? e.tsNs ?? '0') - t <= 60_000_000_000n && t - BigInt(e.correctedNs ?? e.tsNs ?? '0') <= 60_000_000_000n);
+      expect(await rpcItems.count()).toBe(Math.min(25, nlmInMinute.length));
+      for (const id of await rpcItems.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-event-id'))))) expect(nlmInMinute.some((e) => e.id === id)).toBe(true);
+      const kernelItems = chain.locator('[data-testid="chain-item"][data-stage="kernel"]');
+      await expect.poll(() => kernelItems.count()).toBe(1);
+      expect(await kernelItems.first().textContent()).toContain(`lockd: server 10.231.0.13 not responding ${SCRIPT}`);
+      expect(await kernelItems.first().textContent()).toContain('client-b');
+      // Its link opens the dmesg line in the viewer.
+      await kernelItems.first().getByTestId('chain-open').click();
+      await page.getByTestId('viewer').waitFor();
+      await expect.poll(() => page.getByTestId('viewer').getAttribute('data-target-line'), { timeout: 20_000 }).toBe('4');
+      await expect.poll(() => page.getByTestId('viewer-line').textContent(), { timeout: 20_000 }).toContain('lockd: server 10.231.0.13');
+      // Back on the timeline the kernel line is selected; its chain links back to the reply.
+      await page.getByTestId('tab-timeline').click();
+      await expect.poll(() => chain.getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
+      await chain.locator(`[data-testid="chain-item"][data-event-id="${denied.id}"]`).getByTestId('chain-open').click();
+      await expect.poll(() => page.getByTestId('viewer').getAttribute('data-target-line'), { timeout: 20_000 }).toBe(String(denied.line));
+      await page.getByTestId('tab-timeline').click();
+      await expect.poll(() => page.getByTestId('selected-event').textContent()).toContain('NLM4_DENIED');
 
       // ...and land on that packet in the viewer.
       await page.getByTestId('open-in-viewer').click();
