@@ -18,20 +18,12 @@ import { Store } from '../../electron/store/store';
 import type { ParsedEvent } from '../../shared/model/event';
 import { CHROMIUM_ARGS, ensureRendererBuilt, startCasefile } from '../e2e/harness';
 import { benchTmp, percentile, round, type BenchOpts, type BenchRow } from './common';
+import { mulberry32 } from '../fuzz/mutate';
 
 const S = 1_000_000_000n;
 
-/** Deterministic pseudo-random numbers (mulberry32) so every run builds the same case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (mulberry32, shared with the fuzzers) so every run builds the same case. */
+const rng = mulberry32;
 
 const KINDS: readonly { kind: ParsedEvent['kind']; text: (i: number) => string }[] = [
   { kind: 'kernel', text: (i) => (i % 97 === 0 ? `nfs: server filer not responding, still trying` : `lockd: request ${i} queued`) },
