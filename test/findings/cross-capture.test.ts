@@ -162,3 +162,21 @@ describe('the same kernel log collected twice on one host counts once', () => {
     expect(two.length).toBe(2 * once.length);
   });
 });
+
+describe('collector.missing-tool', () => {
+  it('names the missing commands and their packages once per host, from the runner step records', async () => {
+    const { runRules } = await import('../../shared/findings');
+    const f = runRules({
+      events: [],
+      steps: [
+        { stepId: 'strace', host: 'web-1', status: 'failed', reason: 'missing command strace (strace)' },
+        { stepId: 'rpcdebug-on', host: 'web-1', status: 'failed', reason: 'missing command rpcdebug (nfs-kernel-server), strace (strace)' },
+        { stepId: 'ps', host: 'web-1', status: 'ok' },
+        { stepId: 'capture', host: 'filer', status: 'failed', reason: 'exit status 1' },
+      ],
+    }).filter((x) => x.rule === 'collector.missing-tool');
+    expect(f.map((x) => [x.host, x.title])).toEqual([['web-1', 'strace, rpcdebug not installed on web-1']]);
+    expect(f[0]!.next).toMatch(/Install strace nfs-kernel-server/);
+    expect(f[0]!.explanation).toMatch(/strace, rpcdebug-on/);
+  });
+});

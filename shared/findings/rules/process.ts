@@ -402,9 +402,60 @@ function collectorStuck(ctx: Ctx): Finding[] {
   return out;
 }
 
+// --- collector.missing-tool -----------------------------------------------------------------------------------
+const MISSING_TOOL: RuleMeta = {
+  id: 'collector.missing-tool',
+  title: 'A command a step needs is not installed on the host',
+  severity: 'medium',
+  role: 'context',
+  description:
+    'A step checked for the commands it needs (`requires`) before running and found some missing, so its evidence is absent, not negative. ' +
+    'Reported once per host with every missing command and the Debian package that provides it.',
+};
+
+/** "missing command strace (strace), rpcdebug (nfs-kernel-server)" as the runner records it. */
+export function parseMissing(reason: string | undefined): { command: string; pkg?: string }[] {
+  const m = /missing command (.+)$/.exec(reason ?? '');
+  if (!m) return [];
+  return m[1]!.split(/,\s*/).map((part) => {
+    const x = /^([A-Za-z0-9._+-]+)(?: \(([^)]*)\))?$/.exec(part.trim());
+    return x ? { command: x[1]!, ...(x[2] && x[2] !== 'unknown package' ? { pkg: x[2] } : {}) } : { command: part.trim() };
+  });
+}
+
+function missingTool(ctx: Ctx): Finding[] {
+  const byHost = new Map<string, { command: string; pkg?: string; steps: Set<string> }[]>();
+  for (const s of ctx.steps) {
+    const listed = s.missing?.map((command) => ({ command })) ?? [];
+    const parsed = parseMissing(s.reason);
+    const all = parsed.length > 0 ? parsed : listed;
+    if (all.length === 0) continue;
+    const list = byHost.get(s.host ?? '') ?? [];
+    for (const t of all) {
+      const have = list.find((x) => x.command === t.command);
+      if (have) have.steps.add(s.stepId);
+      else list.push({ ...t, steps: new Set([s.stepId]) });
+    }
+    byHost.set(s.host ?? '', list);
+  }
+  return [...byHost].map(([host, tools]) =>
+    make(MISSING_TOOL, {
+      title: `${tools.map((t) => t.command).join(', ')} not installed${host ? ` on ${host}` : ''}`,
+      severity: 'medium',
+      host: host || undefined,
+      subject: host || 'host',
+      confidence: 0.95,
+      explanation: `Steps ${[...new Set(tools.flatMap((t) => [...t.steps]))].join(', ')} could not run: ${tools.map((t) => `\`${t.command}\`${t.pkg ? ` (Debian package \`${t.pkg}\`)` : ''}`).join(', ')} ${tools.length > 1 ? 'are' : 'is'} not on the host's PATH. Their evidence is missing, which says nothing about the problem itself.`,
+      next: `Install ${tools.map((t) => t.pkg ?? t.command).join(' ')} on the host (or run the step from a host that has it), then run the step again.`,
+      evidence: [],
+    }),
+  );
+}
+
 export const PROCESS_RULES: readonly Rule[] = [
   { meta: D_STATE, run: dState },
   { meta: BLOCKED_FLOCK, run: blockedFlock },
   { meta: MOUNT_RACE, run: mountRace },
   { meta: COLLECTOR_STUCK, run: collectorStuck },
+  { meta: MISSING_TOOL, run: missingTool },
 ];
