@@ -349,50 +349,68 @@ export class Store {
   /**
    * Replace an artifact's events in ONE transaction: either all of them are stored with the new
    * parse status, or none (a crash rolls back; the artifact keeps its previous state).
+   * `produce` hands events one by one to `insert`, or (a parser running in another thread) rows already laid
+   * out by `eventRowParams` to `bulk.rows`, with their lane summary to `bulk.lanes`.
    */
   ingestEvents(
     artifactId: number,
-    produce: (insert: (e: ParsedEvent) => void) => { warnings: readonly string[]; failed?: boolean },
+    produce: (insert: (e: ParsedEvent) => void, bulk: EventBulkSink) => { warnings: readonly string[]; failed?: boolean },
     opts: { ftsBody?: string } = {},
   ): { eventCount: number; warnings: readonly string[] } {
     const art = this.getArtifact(artifactId);
     if (!art) throw new Error(`artifact ${artifactId} not found`);
-    // Rows go in batches of BATCH per statement (far fewer round trips into SQLite); the full-text index is
-    // filled once for the whole artifact at the end, in the same transaction.
-    const COLS = '(case_id, artifact_id, host_id, kind, ts_ns, ts_raw, clock, duration_ns, line, end_line, pid, level, text, data_json)';
-    const ONE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-    const BATCH = 64;
-    const insMany = this.db.prepare(`INSERT INTO events ${COLS} VALUES ${Array(BATCH).fill(ONE).join(', ')}`);
+    // Rows go in batches of EVENT_BATCH per statement (far fewer round trips into SQLite), bound from one reused
+    // array (no spread of ~900 arguments per call); the full-text index is filled once for the whole artifact
+    // at the end, in the same transaction.
+    const ONE = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
+    const COLS = `(${EVENT_COLUMNS.join(', ')})`;
+    const insMany = this.db.prepare(`INSERT INTO events ${COLS} VALUES ${Array(EVENT_BATCH).fill(ONE).join(', ')}`);
     const insOne = this.db.prepare(`INSERT INTO events ${COLS} VALUES ${ONE}`);
+    const W = EVENT_COLUMNS.length;
     const run = this.db.transaction(() => {
       this.db.prepare('DELETE FROM events WHERE artifact_id = ?').run(artifactId);
       this.db.prepare('DELETE FROM artifact_lanes WHERE artifact_id = ?').run(artifactId);
       let count = 0;
-      let buf: unknown[] = [];
-      let inBuf = 0;
-      const lanes = new Map<string, { count: number; timed: number; min?: bigint; max?: bigint }>();
+      const buf: unknown[] = new Array(EVENT_BATCH * W);
+      let k = 0;
+      const lanes = new LaneTally();
       const hostId = art.hostId ?? null;
-      const out = produce((e) => {
-        let l = lanes.get(e.kind);
-        if (!l) lanes.set(e.kind, (l = { count: 0, timed: 0 }));
-        l.count++;
-        if (e.ts !== undefined) {
-          l.timed++;
-          if (l.min === undefined || e.ts < l.min) l.min = e.ts;
-          if (l.max === undefined || e.ts > l.max) l.max = e.ts;
-        }
-        buf.push(art.caseId, artifactId, hostId, e.kind, e.ts ?? null, e.tsRaw ?? null, e.clock, e.durationNs ?? null, e.line ?? null, e.endLine ?? null, e.pid ?? null, e.level ?? null, e.text, toJson(e.data));
-        count++;
-        if (++inBuf === BATCH) {
-          insMany.run(...buf);
-          buf = [];
-          inBuf = 0;
-        }
-      });
-      for (let i = 0; i < buf.length; i += 14) insOne.run(...buf.slice(i, i + 14));
+      const out = produce(
+        (e) => {
+          lanes.add(e.kind, e.ts);
+          k = eventRowParams(buf, k, art.caseId, artifactId, hostId, e);
+          count++;
+          if (k === buf.length) {
+            insMany.run(buf);
+            k = 0;
+          }
+        },
+        {
+          rows(rows) {
+            if (rows.length % W !== 0) throw new Error(`ingest: a row batch of ${rows.length} values is not a multiple of ${W}`);
+            count += rows.length / W;
+            if (rows.length === buf.length && k === 0) {
+              insMany.run(rows);
+              return;
+            }
+            // A short batch (the end of a stream): through the same buffer, so statement shapes stay two.
+            for (let i = 0; i < rows.length; i++) {
+              buf[k++] = rows[i];
+              if (k === buf.length) {
+                insMany.run(buf);
+                k = 0;
+              }
+            }
+          },
+          lanes(summary) {
+            lanes.merge(summary);
+          },
+        },
+      );
+      for (let i = 0; i < k; i += W) insOne.run(buf.slice(i, i + W));
       this.db.prepare('INSERT INTO events_fts (rowid, text) SELECT id, text FROM events WHERE artifact_id = ?').run(artifactId);
       const insLane = this.db.prepare('INSERT INTO artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const [kind, l] of lanes) insLane.run(artifactId, kind, l.count, l.timed, l.min ?? null, l.max ?? null);
+      for (const l of lanes.summary()) insLane.run(artifactId, l.kind, l.count, l.timed, l.min ?? null, l.max ?? null);
       const status = out.failed ? 'failed' : out.warnings.length > 0 ? 'partial' : 'parsed';
       this.db
         .prepare('UPDATE artifacts SET parse_status = ?, parse_warnings = ?, event_count = ? WHERE id = ?')
@@ -538,3 +556,77 @@ export class Store {
   }
 }
 
+// ---- event rows (Store.ingestEvents) -------------------------------------------------------------
+/** The events columns an ingest writes, in bind order (eventRowParams lays values out in this order). */
+export const EVENT_COLUMNS = ['case_id', 'artifact_id', 'host_id', 'kind', 'ts_ns', 'ts_raw', 'clock', 'duration_ns', 'line', 'end_line', 'pid', 'level', 'text', 'data_json'] as const;
+/** Rows per INSERT statement; a producer sending EVENT_BATCH rows at a time lets them go in without a copy. */
+export const EVENT_BATCH = 64;
+
+/**
+ * Write one event's bind values into `out` from index `k`; returns the next index. Pure (no database), so a
+ * parser in another thread can lay rows out and the owning thread only binds them.
+ */
+export function eventRowParams(out: unknown[], k: number, caseId: number, artifactId: number, hostId: number | null, e: ParsedEvent): number {
+  out[k] = caseId;
+  out[k + 1] = artifactId;
+  out[k + 2] = hostId;
+  out[k + 3] = e.kind;
+  out[k + 4] = e.ts ?? null;
+  out[k + 5] = e.tsRaw ?? null;
+  out[k + 6] = e.clock;
+  out[k + 7] = e.durationNs ?? null;
+  out[k + 8] = e.line ?? null;
+  out[k + 9] = e.endLine ?? null;
+  out[k + 10] = e.pid ?? null;
+  out[k + 11] = e.level ?? null;
+  out[k + 12] = e.text;
+  out[k + 13] = toJson(e.data);
+  return k + 14;
+}
+
+/** Per-kind count, timed count and time extent of an artifact's events (the artifact_lanes rows). */
+export interface LaneSummary {
+  readonly kind: string;
+  readonly count: number;
+  readonly timed: number;
+  readonly min?: bigint | undefined;
+  readonly max?: bigint | undefined;
+}
+
+/** Event rows handed to Store.ingestEvents already laid out (see eventRowParams), with their lane summary. */
+export interface EventBulkSink {
+  /** A flat run of rows, EVENT_COLUMNS.length values each. */
+  rows(params: readonly unknown[]): void;
+  lanes(summary: readonly LaneSummary[]): void;
+}
+
+/** Accumulates LaneSummary rows event by event (or merges summaries made elsewhere). */
+export class LaneTally {
+  private readonly m = new Map<string, { count: number; timed: number; min?: bigint | undefined; max?: bigint | undefined }>();
+
+  add(kind: string, ts: bigint | undefined): void {
+    let l = this.m.get(kind);
+    if (!l) this.m.set(kind, (l = { count: 0, timed: 0 }));
+    l.count++;
+    if (ts !== undefined) {
+      l.timed++;
+      if (l.min === undefined || ts < l.min) l.min = ts;
+      if (l.max === undefined || ts > l.max) l.max = ts;
+    }
+  }
+
+  merge(summary: readonly LaneSummary[]): void {
+    for (const s of summary) {
+      let l = this.m.get(s.kind);
+      if (!l) this.m.set(s.kind, (l = { count: 0, timed: 0 }));
+      l.count += s.count;
+      l.timed += s.timed;
+      if (s.min !== undefined && (l.min === undefined || s.min < l.min)) l.min = s.min;
+      if (s.max !== undefined && (l.max === undefined || s.max > l.max)) l.max = s.max;
+    }
+  }
+
+  summary(): LaneSummary[] {
+    return [...this.m].map(([kind, l]) => ({ kind, count: l.count, timed: l.timed, min: l.min, max: l.max }));
+  }
+}

@@ -11,6 +11,7 @@ export type { DmesgRecord } from './record';
 
 // Bytes that never appear in dmesg output (util-linux escapes non-printables as \xNN): a sign of binary garbage.
 const BAD_CHAR = /[\x00-\x08\x0e-\x1f\x7f\uFFFD]/g;
+const HAS_BAD_CHAR = /[\x00-\x08\x0e-\x1f\x7f\uFFFD]/;
 const ANSI_CSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 /**
  * A line is garbage (binary, or bytes in another encoding) when control or replacement characters are a real
@@ -18,6 +19,8 @@ const ANSI_CSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
  * kept (and shown as text, never interpreted).
  */
 function isGarbage(text: string): boolean {
+  // Fast path: almost every line has none of these characters (ESC is one of them, so ANSI colour still takes the long way).
+  if (!HAS_BAD_CHAR.test(text)) return false;
   const bad = text.replace(ANSI_CSI, '').match(BAD_CHAR)?.length ?? 0;
   return bad > 0 && (bad > 8 || bad * 10 > text.length);
 }

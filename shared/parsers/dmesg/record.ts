@@ -31,6 +31,12 @@ export interface DmesgRecord {
 /** State that carries from line to line: dmesg --time-format reltime prints a minute anchor then deltas. */
 export interface RecordState {
   reltimeBase?: bigint | undefined;
+  /**
+   * The last syslog stamp without a fraction and its instant: consecutive lines of a syslog mostly share their
+   * second, and the calendar conversion (Date.UTC plus a validity check) is a real share of the parse time.
+   */
+  syslogStamp?: string | undefined;
+  syslogNs?: bigint | undefined;
 }
 
 // /dev/kmsg (Documentation/ABI/testing/dev-kmsg): "pri,seq,usec,flags[,more];message"
@@ -211,7 +217,17 @@ export function parseDmesgLine(line: string, ctx: ParseContext, st: RecordState)
   if (sm) {
     const mon = monthIndex(sm[1]);
     if (mon >= 0) {
-      wrapperNs = yearlessToNanos(mon, Number(sm[2]), Number(sm[3]), Number(sm[4]), Number(sm[5]), fracToNanos(sm[6]), ctx);
+      if (sm[6] === undefined) {
+        // The stamp text "Mmm dd hh:mm:ss" (one or two spaces after the month): the same text, the same instant.
+        const stamp = line.slice(0, (line.charCodeAt(4) === 32 ? 5 : 4) + sm[2].length + 9);
+        if (stamp !== st.syslogStamp) {
+          st.syslogStamp = stamp;
+          st.syslogNs = yearlessToNanos(mon, Number(sm[2]), Number(sm[3]), Number(sm[4]), Number(sm[5]), 0n, ctx);
+        }
+        wrapperNs = st.syslogNs;
+      } else {
+        wrapperNs = yearlessToNanos(mon, Number(sm[2]), Number(sm[3]), Number(sm[4]), Number(sm[5]), fracToNanos(sm[6]), ctx);
+      }
       wrapperSource = 'syslog';
       host = sm[7];
       program = sm[8];
