@@ -2,6 +2,7 @@ import type { ParsedInput } from '../../shared/api/contract';
 import type { Store, ArtifactRow, HostRow } from '../store/store';
 import { hostCorrectionNs } from '../timeline/correct';
 import { ApiError } from './errors';
+import { BIN_NS } from '../store/migrations/005_event_bins';
 
 /** Read-side queries behind the API: artifact pages, timeline buckets, related events, search. */
 
@@ -104,28 +105,53 @@ export function timelineBuckets(store: Store, caseId: number, start: bigint, end
        GROUP BY kind, b ORDER BY kind, b`,
     )
     .safeIntegers(true);
+  // Buckets of 1.6 s or more are summed from the 100 ms bins written at ingest (a bin is counted in the bucket
+  // its start falls in: at most 1/16 of a bucket at each edge can shift to its neighbour); narrower buckets are
+  // counted from the events themselves, exactly.
+  const useBins = width >= BIN_NS * 16n;
+  const binStmt = store.db
+    .prepare(
+      `SELECT kind, (bin * ${BIN_NS} - @off - @start) / @width AS b, sum(n) AS n, min(min_id) AS first_id, max(max_lvl) AS lvl
+       FROM event_bins WHERE case_id = @case AND host_id IS @host AND bin >= @blo AND bin < @bhi
+       GROUP BY kind, b ORDER BY kind, b`,
+    )
+    .safeIntegers(true);
   const groups: (HostRow | undefined)[] = [...hosts, undefined];
-  const single: number[] = [];
   for (const h of groups) {
     const off = corrected ? hostCorrectionNs(h) : 0n;
-    const rows = stmt.all({ off, start, width, case: caseId, host: h?.id ?? null, lo: start + off, hi: end + off }) as { kind: string; b: bigint; n: bigint; first_id: bigint; lvl: bigint }[];
+    const rows = (
+      useBins
+        ? binStmt.all({ off, start, width, case: caseId, host: h?.id ?? null, blo: (start + off) / BIN_NS, bhi: (end + off + BIN_NS - 1n) / BIN_NS })
+        : stmt.all({ off, start, width, case: caseId, host: h?.id ?? null, lo: start + off, hi: end + off })
+    ) as { kind: string; b: bigint; n: bigint; first_id: bigint; lvl: bigint }[];
+    // An edge bin that starts just outside the window belongs to the nearest bucket; merge what lands together.
+    const merged = new Map<string, { kind: string; b: bigint; n: number; firstId: number; lvl: number }>();
     for (const r of rows) {
+      const b = r.b < 0n ? 0n : r.b >= BigInt(buckets) ? BigInt(buckets) - 1n : r.b;
+      const key = `${r.kind}\u0000${b}`;
+      const m = merged.get(key);
+      if (m) {
+        m.n += Number(r.n);
+        m.firstId = Math.min(m.firstId, Number(r.first_id));
+        m.lvl = Math.max(m.lvl, Number(r.lvl));
+      } else merged.set(key, { kind: r.kind, b, n: Number(r.n), firstId: Number(r.first_id), lvl: Number(r.lvl) });
+    }
+    for (const r of merged.values()) {
       const bs = start + r.b * width;
-      const n = Number(r.n);
-      if (n === 1) single.push(Number(r.first_id));
       out.push(
         strip({
           lane: laneName(h, r.kind),
           hostId: h?.id,
           startNs: bs.toString(),
           endNs: (bs + width).toString(),
-          count: n,
-          maxLevel: Number(r.lvl) >= 0 ? RANK_LEVEL[Number(r.lvl)] : undefined,
-          eventId: n === 1 ? Number(r.first_id) : undefined,
+          count: r.n,
+          maxLevel: r.lvl >= 0 ? RANK_LEVEL[r.lvl] : undefined,
+          eventId: r.n === 1 ? r.firstId : undefined,
         }),
       );
     }
   }
+  const single = out.filter((b) => b.eventId !== undefined).map((b) => b.eventId!);
   if (single.length > 0) {
     const texts = new Map<number, string>();
     const get = store.db.prepare('SELECT id, text FROM events WHERE id IN (SELECT value FROM json_each(?))');

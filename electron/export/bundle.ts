@@ -5,6 +5,7 @@ import { openDb } from '../store/db';
 import type { Store } from '../store/store';
 import { MIGRATIONS } from '../store/migrations';
 import { Redactor } from './redact';
+import { BIN_SELECT } from '../store/migrations/005_event_bins';
 
 /**
  * A `.casefile` bundle is one SQLite file in the store's own schema holding exactly one case (its hosts,
@@ -170,6 +171,7 @@ export function importBundle(store: Store, file: string, asName?: string): { nam
       db.prepare(`INSERT INTO main.annotation_history SELECT id + ${ah}, annotation_id + ${offsets.annotations}, body, marker, starred, edited_ns FROM b.annotation_history`).run();
       db.prepare(`INSERT INTO main.artifacts_fts (rowid, name, body) SELECT rowid + ${offsets.artifacts}, name, body FROM b.artifacts_fts`).run();
       db.prepare('INSERT INTO main.events_fts (rowid, text) SELECT id, text FROM main.events WHERE case_id = ?').run(caseId);
+      db.prepare(`INSERT INTO main.event_bins (artifact_id, case_id, host_id, kind, bin, n, min_id, max_lvl) ${BIN_SELECT.replace('FROM events', 'FROM main.events')} case_id = ? GROUP BY artifact_id, kind, bin`).run(caseId);
       // Timeline lane summaries, computed from the copied events (also for bundles written before they existed).
       db.prepare(
         `INSERT INTO main.artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts)

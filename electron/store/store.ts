@@ -8,6 +8,7 @@ import type { ParsedEvent } from '../../shared/model/event';
 
 
 import { ArtifactWriter, CHUNK } from './artifact-writer';
+import { BIN_SELECT } from './migrations/005_event_bins';
 import {
   annotationRow,
   artifactRow,
@@ -409,6 +410,8 @@ export class Store {
       );
       for (let i = 0; i < k; i += W) insOne.run(buf.slice(i, i + W));
       this.db.prepare('INSERT INTO events_fts (rowid, text) SELECT id, text FROM events WHERE artifact_id = ?').run(artifactId);
+      this.db.prepare('DELETE FROM event_bins WHERE artifact_id = ?').run(artifactId);
+      this.db.prepare(`INSERT INTO event_bins (artifact_id, case_id, host_id, kind, bin, n, min_id, max_lvl) ${BIN_SELECT} artifact_id = ? GROUP BY kind, bin`).run(artifactId);
       const insLane = this.db.prepare('INSERT INTO artifact_lanes (artifact_id, kind, count, timed, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?)');
       for (const l of lanes.summary()) insLane.run(artifactId, l.kind, l.count, l.timed, l.min ?? null, l.max ?? null);
       const status = out.failed ? 'failed' : out.warnings.length > 0 ? 'partial' : 'parsed';

@@ -22,10 +22,10 @@ afterEach(() => {
 describe('store', () => {
   it('creates the schema with WAL and records the migration version', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
     // Migrating again is a no-op.
     migrate(store.db);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
   });
 
   it('refuses a store written by a newer Casefile', () => {
