@@ -9,6 +9,8 @@
 import type { ParsedEvent } from '../model/event';
 import { RpcTracker, type Pending, type RpcConversation } from '../rpc/tracker';
 import type { CaptureSummary } from '../rpc/types';
+import { PendingCalls } from '../rpc/pending';
+import { AnsweredXids } from '../rpc/xids';
 import { ContainerReader, type RawFrame } from './container/reader';
 import { IpLayer, ipv4ToString, type IpPacket } from './net/ip';
 import { networkOffset } from './net/link';
@@ -30,10 +32,10 @@ export interface CaptureDecoder {
 }
 
 class Conv implements RpcConversation {
-  readonly pendingA = new Map<number, Pending>();
-  readonly pendingB = new Map<number, Pending>();
-  readonly answeredA = { cur: new Map<number, number>(), prev: new Map<number, number>() };
-  readonly answeredB = { cur: new Map<number, number>(), prev: new Map<number, number>() };
+  readonly pendingA = new PendingCalls<Pending>();
+  readonly pendingB = new PendingCalls<Pending>();
+  readonly answeredA = new AnsweredXids(1024);
+  readonly answeredB = new AnsweredXids(1024);
   sawCall = false;
   streamA: TcpStream | undefined;
   streamB: TcpStream | undefined;
@@ -41,8 +43,14 @@ class Conv implements RpcConversation {
   finB = false;
   closed = false;
   lastSec = 0;
-  /** IPv4 fast-path key: [transport index, ipA, ipB, portA * 65536 + portB]. */
-  v4: readonly [number, number, number, number] | undefined;
+  /** IPv4 fast path: transport index (-1: not IPv4), ipA, ipB, portA * 65536 + portB, their hash, and the
+   * next conversation with the same hash. */
+  v4t = -1;
+  v4a = 0;
+  v4b = 0;
+  v4ports = 0;
+  v4hash = 0;
+  v4next: Conv | undefined = undefined;
   constructor(
     readonly key: string,
     readonly transport: 'tcp' | 'udp',
@@ -58,8 +66,11 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   const tracker = new RpcTracker(emit, opts.maxPendingPerConversation ?? 65536);
   const ip = new IpLayer();
   const convs = new Map<string, Conv>();
-  // IPv4 fast path: ipA -> ipB -> (portA * 65536 + portB) -> conversation, numeric keys only (no string per packet).
-  const v4: Map<number, Map<number, Map<number, Conv>>>[] = [new Map(), new Map()]; // [udp, tcp]
+  // IPv4 fast path: one Map look-up per packet, by a small-integer hash of (transport, ipA, ipB, ports), the
+  // conversations sharing a hash chained through v4next (no string per packet, no map per address).
+  const v4 = new Map<number, Conv>();
+  /** Direction of the packet convFor last looked up: true when its source is the conversation's end A. */
+  let dirA = false;
   const warnings: string[] = [];
   let notes = 0;
   let tcpGaps = 0;
@@ -69,7 +80,9 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
   let firstNsec = 0;
   let lastSec = 0;
   let lastNsec = 0;
-  let lastMeta: SegMeta = { frame: 0, tsSec: 0, tsNsec: 0, offset: 0 };
+  /** The current (then last) TCP/UDP frame. */
+  const frameMeta: { frame: number; tsSec: number; tsNsec: number; offset: number } = { frame: 0, tsSec: 0, tsNsec: 0, offset: 0 };
+  const lastMeta: SegMeta = frameMeta;
   let nextSweep = 0;
   let nextSweepSec = 0;
 
@@ -121,9 +134,17 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     if (conv.transport === 'tcp') closeTcp(conv, lastMeta);
     tracker.flushConversation(conv);
     convs.delete(conv.key);
-    if (conv.v4 !== undefined) {
-      const [t, a, b, ports] = conv.v4;
-      v4[t].get(a)?.get(b)?.delete(ports);
+    if (conv.v4t >= 0) {
+      const head = v4.get(conv.v4hash);
+      if (head === conv) {
+        if (conv.v4next === undefined) v4.delete(conv.v4hash);
+        else v4.set(conv.v4hash, conv.v4next);
+      } else {
+        let c = head;
+        while (c !== undefined && c.v4next !== conv) c = c.v4next;
+        if (c !== undefined) c.v4next = conv.v4next;
+      }
+      conv.v4next = undefined;
     }
   };
 
@@ -140,13 +161,17 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     }
     lastSec = f.tsSec;
     lastNsec = f.tsNsec;
-    const off = networkOffset(f.linkType, f.data);
+    const off = networkOffset(f.linkType, f.bytes, f.start, f.end);
     if (off < 0) return;
-    const p = ip.parse(f.data, off, f.origLen);
+    const p = ip.parse(f.bytes, off, f.origLen, f.end, f.start);
     if (p === undefined) return;
     if (p.proto !== 6 && p.proto !== 17) return;
-    const meta: SegMeta = { frame: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, offset: f.offset };
-    lastMeta = meta;
+    // One meta object refilled per frame: whatever outlives the frame copies it (pending calls, held segments).
+    const meta = frameMeta;
+    meta.frame = f.number;
+    meta.tsSec = f.tsSec;
+    meta.tsNsec = f.tsNsec;
+    meta.offset = f.offset;
     // Sweep every 20k frames or when capture time has moved on enough to expire something.
     if (f.number >= nextSweep || f.tsSec >= nextSweepSec) {
       nextSweep = f.number + 20_000;
@@ -157,28 +182,35 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     else tcp(p, meta);
   };
 
-  const convFor = (p: IpPacket, transport: 'tcp' | 'udp', sport: number, dport: number): { conv: Conv; fromA: boolean } => {
+  /** The conversation of a packet; its direction is left in `dirA` (no result object per packet). */
+  const convFor = (p: IpPacket, transport: 'tcp' | 'udp', sport: number, dport: number): Conv => {
     if (p.version === 4) {
       const srcFirst = p.src4 < p.dst4 || (p.src4 === p.dst4 && sport <= dport);
       const a = srcFirst ? p.src4 : p.dst4;
       const b = srcFirst ? p.dst4 : p.src4;
       const ports = srcFirst ? sport * 65536 + dport : dport * 65536 + sport;
       const t = transport === 'tcp' ? 1 : 0;
-      let m1 = v4[t].get(a);
-      if (m1 === undefined) v4[t].set(a, (m1 = new Map()));
-      let m2 = m1.get(b);
-      if (m2 === undefined) m1.set(b, (m2 = new Map()));
-      let conv = m2.get(ports);
+      let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b), 0xc2b2ae35) ^ t;
+      h = (h ^ (h >>> 15)) & 0x3fffffff;
+      const head = v4.get(h);
+      let conv = head;
+      while (conv !== undefined && (conv.v4a !== a || conv.v4b !== b || conv.v4ports !== ports || conv.v4t !== t)) conv = conv.v4next;
       if (conv === undefined) {
         const sa = `${ipv4ToString(p.src4)}:${sport}`;
         const da = `${ipv4ToString(p.dst4)}:${dport}`;
         const key = `${transport}${srcFirst ? sa : da}-${srcFirst ? da : sa}`;
         conv = srcFirst ? new Conv(key, transport, sa, da) : new Conv(key, transport, da, sa);
-        conv.v4 = [t, a, b, ports];
-        m2.set(ports, conv);
+        conv.v4t = t;
+        conv.v4a = a;
+        conv.v4b = b;
+        conv.v4ports = ports;
+        conv.v4hash = h;
+        conv.v4next = head;
+        v4.set(h, conv);
         convs.set(key, conv);
       }
-      return { conv, fromA: srcFirst };
+      dirA = srcFirst;
+      return conv;
     }
     const srcFirst = p.src6 < p.dst6 || (p.src6 === p.dst6 && sport <= dport);
     const key = srcFirst ? `${transport}[${p.src6}]:${sport}-[${p.dst6}]:${dport}` : `${transport}[${p.dst6}]:${dport}-[${p.src6}]:${sport}`;
@@ -189,7 +221,8 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
       conv = srcFirst ? new Conv(key, transport, a, b) : new Conv(key, transport, b, a);
       convs.set(key, conv);
     }
-    return { conv, fromA: srcFirst };
+    dirA = srcFirst;
+    return conv;
   };
 
   const udp = (p: IpPacket, meta: SegMeta): void => {
@@ -205,7 +238,8 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     // Cheap pre-check before a conversation is created: msg_type must be CALL or REPLY.
     const mt = ((d[start + 4] << 24) | (d[start + 5] << 16) | (d[start + 6] << 8) | d[start + 7]) >>> 0;
     if (mt > 1) return;
-    const { conv, fromA } = convFor(p, 'udp', sport, dport);
+    const conv = convFor(p, 'udp', sport, dport);
+    const fromA = dirA;
     conv.lastSec = meta.tsSec;
     const truncated = p.truncated || (ulen >= 8 && o + ulen > p.end);
     tracker.message(d, start, end, conv, fromA, meta, truncated);
@@ -223,7 +257,8 @@ export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: Pars
     const flags = d[o + 13];
     if (hlen < 20) return;
     const start = Math.min(o + hlen, p.end);
-    const { conv, fromA } = convFor(p, 'tcp', sport, dport);
+    const conv = convFor(p, 'tcp', sport, dport);
+    const fromA = dirA;
     conv.lastSec = meta.tsSec;
     const SYN = 0x02;
     const FIN = 0x01;

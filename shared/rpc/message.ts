@@ -74,87 +74,155 @@ function readCred(r: XdrReader, flavor: number, len: number): RpcCred {
 }
 
 /**
+ * A header filled in place by readRpcHeader: the tracker reads one per message and keeps nothing of it but
+ * field values, so one object serves every message (two header objects per RPC were a sixth of what the
+ * decoder allocated). Fields of the other message kind keep stale values; mismatchLow/High are reset.
+ */
+export class RpcHeaderSlot {
+  kind: 'call' | 'reply' = 'call';
+  xid = 0;
+  // call
+  program = 0;
+  version = 0;
+  procedure = 0;
+  credFlavor = 0;
+  cred: RpcCred = { flavor: 'AUTH_NONE' };
+  gssService = 0;
+  gssControl = false;
+  // reply
+  replyStat = 0;
+  acceptStat = 0;
+  rejectStat = 0;
+  authStat = 0;
+  mismatchLow: number | undefined = undefined;
+  mismatchHigh: number | undefined = undefined;
+  bodyStart = 0;
+}
+
+/**
  * Parse an RPC header at [start, end). Returns undefined when the bytes are not an ONC RPC message
  * (or are too short to tell). Never throws.
  */
 export function parseRpcHeader(bytes: Uint8Array, start: number, end: number): RpcHeader | undefined {
-  if (end - start < 12) return undefined;
-  const r = new XdrReader(bytes, start, end);
-  try {
-    const xid = r.u32();
-    const msgType = r.u32();
-    if (msgType === 0) {
-      if (r.u32() !== 2) return undefined; // rpcvers
-      const program = r.u32();
-      const version = r.u32();
-      const procedure = r.u32();
-      const credFlavor = r.u32();
-      const credLen = r.u32();
-      if (!KNOWN_FLAVOR(credFlavor) || credLen > MAX_AUTH_BYTES || (credLen & 3) !== 0) return undefined;
-      if (r.pos + credLen > end) return undefined;
-      const credStart = r.pos;
-      let cred: RpcCred;
-      try {
-        const body = r.pos;
-        // RPCSEC_GSS credentials carry a per-call sequence number: not worth interning.
-        cred = credFlavor === 6 ? readCred(r, credFlavor, credLen) : credInterner.get(bytes, body - 8, body + credLen, () => readCred(r, credFlavor, credLen));
-      } catch {
-        cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
-      }
-      let gssService = 0;
-      let gssControl = false;
-      if (credFlavor === 6 && credLen >= 20) {
-        const g = new XdrReader(bytes, credStart + 4, credStart + 16);
-        gssControl = g.u32() !== 0;
-        g.u32();
-        gssService = g.u32();
-      }
-      r.pos = credStart + credLen;
-      const verfFlavor = r.u32();
-      const verfLen = r.u32();
-      if (!KNOWN_FLAVOR(verfFlavor) || verfLen > MAX_AUTH_BYTES) return undefined;
-      r.skip(verfLen);
-      return { kind: 'call', xid, program, version, procedure, credFlavor, cred, gssService, gssControl, bodyStart: r.pos };
-    }
-    if (msgType === 1) {
-      const replyStat = r.u32();
-      if (replyStat === 0) {
-        const verfFlavor = r.u32();
-        const verfLen = r.u32();
-        if (!KNOWN_FLAVOR(verfFlavor) || verfLen > MAX_AUTH_BYTES) return undefined;
-        r.skip(verfLen);
-        const acceptStat = r.u32();
-        if (acceptStat > 5) return undefined;
-        let mismatchLow: number | undefined;
-        let mismatchHigh: number | undefined;
-        if (acceptStat === 2 && r.remaining >= 8) {
-          mismatchLow = r.u32();
-          mismatchHigh = r.u32();
-        }
-        return { kind: 'reply', xid, replyStat, acceptStat, rejectStat: 0, authStat: 0, mismatchLow, mismatchHigh, bodyStart: r.pos };
-      }
-      if (replyStat === 1) {
-        const rejectStat = r.u32();
-        if (rejectStat === 0) {
-          const lo = r.u32();
-          const hi = r.u32();
-          return { kind: 'reply', xid, replyStat, acceptStat: 0, rejectStat, authStat: 0, mismatchLow: lo, mismatchHigh: hi, bodyStart: r.pos };
-        }
-        if (rejectStat === 1) {
-          const authStat = r.u32();
-          if (authStat > 14) return undefined;
-          return { kind: 'reply', xid, replyStat, acceptStat: 0, rejectStat, authStat, bodyStart: r.pos };
-        }
-      }
-    }
-    return undefined;
-  } catch {
-    return undefined;
+  const h = new RpcHeaderSlot();
+  if (!readRpcHeader(bytes, start, end, h)) return undefined;
+  const { xid, bodyStart } = h;
+  if (h.kind === 'call') {
+    const { program, version, procedure, credFlavor, cred, gssService, gssControl } = h;
+    return { kind: 'call', xid, program, version, procedure, credFlavor, cred, gssService, gssControl, bodyStart };
   }
+  const { replyStat, acceptStat, rejectStat, authStat, mismatchLow, mismatchHigh } = h;
+  if (replyStat === 1 && rejectStat === 1) return { kind: 'reply', xid, replyStat, acceptStat, rejectStat, authStat, bodyStart };
+  return { kind: 'reply', xid, replyStat, acceptStat, rejectStat, authStat, mismatchLow, mismatchHigh, bodyStart };
+}
+
+/** parseRpcHeader into `h`: false (h partly overwritten) when the bytes are not an ONC RPC message. Never throws. */
+export function readRpcHeader(bytes: Uint8Array, start: number, end: number, h: RpcHeaderSlot): boolean {
+  end = Math.min(end, bytes.length);
+  // Fixed-layout words read in place (no XdrReader per message); every read is bounds-checked first.
+  if (end - start < 12) return false;
+  const xid = be32(bytes, start);
+  const msgType = be32(bytes, start + 4);
+  if (msgType === 0) {
+    if (end - start < 32 || be32(bytes, start + 8) !== 2) return false; // rpcvers
+    const program = be32(bytes, start + 12);
+    const version = be32(bytes, start + 16);
+    const procedure = be32(bytes, start + 20);
+    const credFlavor = be32(bytes, start + 24);
+    const credLen = be32(bytes, start + 28);
+    const credStart = start + 32;
+    if (!KNOWN_FLAVOR(credFlavor) || credLen > MAX_AUTH_BYTES || (credLen & 3) !== 0) return false;
+    if (credStart + credLen > end) return false;
+    let cred: RpcCred;
+    try {
+      // RPCSEC_GSS credentials carry a per-call sequence number: not worth interning.
+      if (credFlavor === 6) cred = readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen);
+      else {
+        cred =
+          credInterner.find(bytes, credStart - 8, credStart + credLen) ??
+          credInterner.add(readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen));
+      }
+    } catch {
+      cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
+    }
+    let gssService = 0;
+    let gssControl = false;
+    if (credFlavor === 6 && credLen >= 20) {
+      gssControl = be32(bytes, credStart + 4) !== 0;
+      gssService = be32(bytes, credStart + 12);
+    }
+    const verf = credStart + credLen;
+    if (end - verf < 8) return false;
+    const verfFlavor = be32(bytes, verf);
+    const verfLen = be32(bytes, verf + 4);
+    if (!KNOWN_FLAVOR(verfFlavor) || verfLen > MAX_AUTH_BYTES) return false;
+    const body = verf + 8 + verfLen + ((4 - (verfLen % 4)) % 4);
+    if (body > end) return false;
+    h.kind = 'call';
+    h.xid = xid;
+    h.program = program;
+    h.version = version;
+    h.procedure = procedure;
+    h.credFlavor = credFlavor;
+    h.cred = cred;
+    h.gssService = gssService;
+    h.gssControl = gssControl;
+    h.bodyStart = body;
+    return true;
+  }
+  if (msgType !== 1) return false;
+  const replyStat = be32(bytes, start + 8);
+  if (replyStat === 0) {
+    if (end - start < 20) return false;
+    const verfFlavor = be32(bytes, start + 12);
+    const verfLen = be32(bytes, start + 16);
+    if (!KNOWN_FLAVOR(verfFlavor) || verfLen > MAX_AUTH_BYTES) return false;
+    const at = start + 20 + verfLen + ((4 - (verfLen % 4)) % 4);
+    if (at + 4 > end) return false;
+    const acceptStat = be32(bytes, at);
+    if (acceptStat > 5) return false;
+    if (acceptStat === 2 && end - (at + 4) >= 8) return reply(h, xid, replyStat, acceptStat, 0, 0, be32(bytes, at + 4), be32(bytes, at + 8), at + 12);
+    return reply(h, xid, replyStat, acceptStat, 0, 0, undefined, undefined, at + 4);
+  }
+  if (replyStat === 1) {
+    if (end - start < 16) return false;
+    const rejectStat = be32(bytes, start + 12);
+    if (rejectStat === 0) {
+      if (end - start < 24) return false;
+      return reply(h, xid, replyStat, 0, rejectStat, 0, be32(bytes, start + 16), be32(bytes, start + 20), start + 24);
+    }
+    if (rejectStat === 1) {
+      if (end - start < 20) return false;
+      const authStat = be32(bytes, start + 16);
+      if (authStat > 14) return false;
+      return reply(h, xid, replyStat, 0, rejectStat, authStat, undefined, undefined, start + 20);
+    }
+  }
+  return false;
+}
+
+function be32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+function reply(
+  h: RpcHeaderSlot, xid: number, replyStat: number, acceptStat: number, rejectStat: number, authStat: number,
+  mismatchLow: number | undefined, mismatchHigh: number | undefined, bodyStart: number,
+): true {
+  h.kind = 'reply';
+  h.xid = xid;
+  h.replyStat = replyStat;
+  h.acceptStat = acceptStat;
+  h.rejectStat = rejectStat;
+  h.authStat = authStat;
+  h.mismatchLow = mismatchLow;
+  h.mismatchHigh = mismatchHigh;
+  h.bodyStart = bodyStart;
+  return true;
 }
 
 /** Status name of a reply that was not executed (accepted but not SUCCESS, or denied). */
-export function rpcFailureStatus(h: RpcReplyHeader): string | undefined {
+export function rpcFailureStatus(h: Pick<RpcReplyHeader, 'replyStat' | 'acceptStat' | 'rejectStat'>): string | undefined {
   if (h.replyStat === 0) return h.acceptStat === 0 ? undefined : nameOr(ACCEPT_STAT, h.acceptStat, 'ACCEPT_');
   return nameOr(REJECT_STAT, h.rejectStat, 'REJECT_');
 }

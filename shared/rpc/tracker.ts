@@ -5,7 +5,8 @@
  * A call seen again with the same XID before the reply is a retransmission: it is kept with retransmitOf.
  */
 import type { ParsedEvent, Level } from '../model/event';
-import { parseRpcHeader, rpcFailureStatus, authStatName, type RpcCallHeader, type RpcReplyHeader } from './message';
+import { readRpcHeader, rpcFailureStatus, authStatName, RpcHeaderSlot } from './message';
+import { rpcEventData } from './eventdata';
 import { PROGRAM_NUMBERS } from './names';
 import { nfsaclDecoder, unknownProgram } from './programs/generic';
 import { mountDecoder } from './programs/mount';
@@ -17,7 +18,9 @@ import { nsmDecoder } from './programs/nsm';
 import { portmapDecoder } from './programs/portmap';
 import { FhNames, type CallOut, type DecodeContext, type ProgramDecoder, type ReplyOut } from './programs/types';
 import type { RpcCred, RpcData, RpcProgramName } from './types';
+import type { PendingCalls, Queued } from './pending';
 import { XdrReader, XdrShort } from './xdr';
+import type { AnsweredXids } from './xids';
 
 export interface MsgMeta {
   readonly frame: number;
@@ -33,26 +36,29 @@ export interface RpcConversation {
   readonly addrA: string;
   readonly addrB: string;
   /** Calls sent by A (answered by B) and by B, keyed by XID. */
-  readonly pendingA: Map<number, Pending>;
-  readonly pendingB: Map<number, Pending>;
+  readonly pendingA: PendingCalls<Pending>;
+  readonly pendingB: PendingCalls<Pending>;
   /** Answered XIDs of calls sent by A / by B (two generations). */
-  readonly answeredA: { cur: Map<number, number>; prev: Map<number, number> };
-  readonly answeredB: { cur: Map<number, number>; prev: Map<number, number> };
+  readonly answeredA: AnsweredXids;
+  readonly answeredB: AnsweredXids;
   sawCall: boolean;
 }
 
-export interface Pending {
+export interface Pending extends CallOut, Queued<Pending> {
   readonly xid: number;
   readonly decoder: ProgramDecoder;
   readonly programNumber: number;
   readonly version: number;
   readonly proc: number;
-  readonly out: CallOut;
   truncated: boolean;
   readonly cred: RpcCred | undefined;
   readonly gssService: number;
   readonly opaqueArgs: boolean;
-  readonly meta: MsgMeta;
+  /** The call's frame (copied: the MsgMeta passed in is reused by the decoder for every frame). */
+  readonly frame: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly offset: number;
   readonly client: string;
   readonly server: string;
   readonly transport: 'tcp' | 'udp';
@@ -61,6 +67,8 @@ export interface Pending {
   dups: Pending[] | undefined;
   retransmitOf?: number;
 }
+
+const ZEROS = '000000000';
 
 const OK_STATUSES = new Set(['SUCCESS', 'NFS3_OK', 'NFS4_OK', 'NFS_OK', 'NLM4_GRANTED', 'LCK_GRANTED', 'MNT3_OK', 'MNT_OK', 'STAT_SUCC']);
 
@@ -77,8 +85,14 @@ export class RpcTracker {
   readonly counters: TrackerCounters = { calls: 0, replies: 0, matched: 0, noReply: 0, orphanReplies: 0, malformed: 0 };
   readonly ctx: DecodeContext = { fhNames: new FhNames(), cbPrograms: new Set<number>() };
   private readonly unknown = new Map<number, ProgramDecoder>();
-  /** Recently answered calls (xid -> call frame) per conversation direction, to recognise a retransmission
-   * sent after its reply. Two generations per conversation, no deletions (see FhNames). */
+  private readonly header = new RpcHeaderSlot();
+  /** Reader of call arguments and reply results, re-pointed per message (decoders keep no reader). */
+  private readonly body = new XdrReader(new Uint8Array(0));
+  private readonly replyOut: ReplyOut = { status: undefined, statusCode: undefined, opStatuses: undefined };
+  private cachedSec = -1;
+  private cachedSecNs = 0n;
+  private textSec = -1;
+  private textSecStr = '';
 
   constructor(
     private readonly emit: (e: ParsedEvent) => void,
@@ -90,8 +104,8 @@ export class RpcTracker {
    * Never throws.
    */
   message(bytes: Uint8Array, start: number, end: number, conv: RpcConversation, fromA: boolean, meta: MsgMeta, truncated: boolean): boolean {
-    const h = parseRpcHeader(bytes, start, end);
-    if (h === undefined) return false;
+    const h = this.header;
+    if (!readRpcHeader(bytes, start, end, h)) return false;
     if (h.kind === 'call') {
       const dec = this.pickDecoder(h, bytes, end);
       if (dec === undefined) return false;
@@ -109,7 +123,7 @@ export class RpcTracker {
       return true;
     }
     this.counters.replies++;
-    map.delete(h.xid);
+    map.delete(p);
     this.reply(p, h, bytes, end, meta, truncated);
     return true;
   }
@@ -117,12 +131,13 @@ export class RpcTracker {
   /** Emit every pending call of a conversation as unanswered (idle eviction, end of input). */
   flushConversation(conv: RpcConversation): void {
     for (const m of [conv.pendingA, conv.pendingB]) {
+      if (m.size === 0) continue;
       for (const p of m.values()) this.unanswered(p);
       m.clear();
     }
   }
 
-  private pickDecoder(h: RpcCallHeader, bytes: Uint8Array, end: number): ProgramDecoder | undefined {
+  private pickDecoder(h: RpcHeaderSlot, bytes: Uint8Array, end: number): ProgramDecoder | undefined {
     const { program, version, procedure } = h;
     switch (program) {
       case PROGRAM_NUMBERS.portmap:
@@ -155,80 +170,82 @@ export class RpcTracker {
   }
 
   /** RPCSEC_GSS integrity wraps the args as opaque { seq_num, args } (RFC 2203 §5.3.2.2). */
-  private argsStart(h: RpcCallHeader, bytes: Uint8Array, end: number): number {
+  private argsStart(h: RpcHeaderSlot, bytes: Uint8Array, end: number): number {
     if (h.credFlavor === 6 && h.gssService === 2 && !h.gssControl && end - h.bodyStart >= 8) return h.bodyStart + 8;
     void bytes;
     return h.bodyStart;
   }
 
-  private call(h: RpcCallHeader, dec: ProgramDecoder, bytes: Uint8Array, end: number, conv: RpcConversation, fromA: boolean, meta: MsgMeta, truncated: boolean): void {
+  private call(h: RpcHeaderSlot, dec: ProgramDecoder, bytes: Uint8Array, end: number, conv: RpcConversation, fromA: boolean, meta: MsgMeta, truncated: boolean): void {
     this.counters.calls++;
     conv.sawCall = true;
-    const out: CallOut = { detail: {} };
     const opaqueArgs = h.gssControl || (h.credFlavor === 6 && h.gssService === 3);
-    let short = truncated;
-    if (h.gssControl) out.detail.gss = h.cred.gssProc;
-    else if (opaqueArgs) out.detail.encrypted = true;
+    // The pending call is itself the CallOut the program decoder fills (no separate object per call).
+    const p: Pending = {
+      xid: h.xid, decoder: dec, programNumber: h.program, version: h.version, proc: h.procedure, detail: {}, ops: undefined, truncated,
+      cred: h.cred, gssService: h.credFlavor === 6 ? h.gssService : 0, opaqueArgs,
+      frame: meta.frame, tsSec: meta.tsSec, tsNsec: meta.tsNsec, offset: meta.offset,
+      client: fromA ? conv.addrA : conv.addrB, server: fromA ? conv.addrB : conv.addrA,
+      transport: conv.transport, conv, fromA, dups: undefined, retransmitOf: undefined, older: undefined, newer: undefined,
+    };
+    if (h.gssControl) p.detail.gss = h.cred.gssProc;
+    else if (opaqueArgs) p.detail.encrypted = true;
     else if (dec.knowsVersion(h.version)) {
-      const start = this.argsStart(h, bytes, end);
-      const r = new XdrReader(bytes, start, end);
+      const r = this.body.reset(bytes, this.argsStart(h, bytes, end), end);
       try {
-        dec.decodeCall(r, h.version, h.procedure, out, this.ctx);
+        dec.decodeCall(r, h.version, h.procedure, p, this.ctx);
       } catch (e) {
-        short = true;
-        if (!(e instanceof XdrShort)) out.detail.decodeError = e instanceof Error ? e.message : String(e);
+        p.truncated = true;
+        if (!(e instanceof XdrShort)) p.detail.decodeError = e instanceof Error ? e.message : String(e);
       }
     }
-    const client = fromA ? conv.addrA : conv.addrB;
-    const server = fromA ? conv.addrB : conv.addrA;
-    const p: Pending = {
-      xid: h.xid, decoder: dec, programNumber: h.program, version: h.version, proc: h.procedure, out, truncated: short,
-      cred: h.cred, gssService: h.credFlavor === 6 ? h.gssService : 0, opaqueArgs, meta, client, server,
-      transport: conv.transport, conv, fromA, dups: undefined,
-    };
     const map = fromA ? conv.pendingA : conv.pendingB;
     const first = map.get(h.xid);
     if (first === undefined) {
       const ans = fromA ? conv.answeredA : conv.answeredB;
-      const earlier = ans.cur.get(h.xid) ?? ans.prev.get(h.xid);
+      const earlier = ans.get(h.xid);
       if (earlier !== undefined) p.retransmitOf = earlier;
     }
     if (first !== undefined) {
-      p.retransmitOf = first.meta.frame;
+      p.retransmitOf = first.frame;
       if (first.dups === undefined) first.dups = [];
       if (first.dups.length < 64) first.dups.push(p);
       else this.unanswered(p);
       return;
     }
     if (map.size >= this.maxPending) {
-      const oldest = map.entries().next();
-      if (!oldest.done) {
-        map.delete(oldest.value[0]);
-        this.unanswered(oldest.value[1]);
+      const oldest = map.oldest();
+      if (oldest !== undefined) {
+        map.delete(oldest);
+        this.unanswered(oldest);
       }
     }
-    map.set(h.xid, p);
+    map.add(p);
   }
 
-  private reply(p: Pending, h: RpcReplyHeader, bytes: Uint8Array, end: number, meta: MsgMeta, truncated: boolean): void {
-    const ro: ReplyOut = {};
+  private reply(p: Pending, h: RpcHeaderSlot, bytes: Uint8Array, end: number, meta: MsgMeta, truncated: boolean): void {
+    // One ReplyOut for every reply: the event copies its fields (opStatuses is a new array per reply).
+    const ro = this.replyOut;
+    ro.status = undefined;
+    ro.statusCode = undefined;
+    ro.opStatuses = undefined;
     let short = truncated;
     const failure = rpcFailureStatus(h);
     if (failure !== undefined) {
       ro.status = failure;
-      if (h.replyStat === 1 && h.rejectStat === 1) p.out.detail.authStat = authStatName(h.authStat);
-      if (h.mismatchLow !== undefined) p.out.detail.mismatch = `${h.mismatchLow}-${h.mismatchHigh}`;
+      if (h.replyStat === 1 && h.rejectStat === 1) p.detail.authStat = authStatName(h.authStat);
+      if (h.mismatchLow !== undefined) p.detail.mismatch = `${h.mismatchLow}-${h.mismatchHigh}`;
     } else if (!p.opaqueArgs && p.decoder.knowsVersion(p.version)) {
       let start = h.bodyStart;
       if (p.gssService === 2) start += 8; // integrity: opaque length + seq_num before the results
       if (p.gssService === 3) start = end; // privacy: results are encrypted
       if (start < end || p.proc !== 0) {
-        const r = new XdrReader(bytes, start, end);
+        const r = this.body.reset(bytes, start, end);
         try {
-          if (start < end) p.decoder.decodeReply(r, p.version, p.proc, ro, p.out, this.ctx);
+          if (start < end) p.decoder.decodeReply(r, p.version, p.proc, ro, p, this.ctx);
         } catch (e) {
           short = true;
-          if (!(e instanceof XdrShort)) p.out.detail.decodeError = e instanceof Error ? e.message : String(e);
+          if (!(e instanceof XdrShort)) p.detail.decodeError = e instanceof Error ? e.message : String(e);
         }
       }
       // Accepted and executed, but no program status to show (void result, or RPCSEC_GSS privacy).
@@ -236,11 +253,7 @@ export class RpcTracker {
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
     const ans = p.fromA ? p.conv.answeredA : p.conv.answeredB;
-    if (ans.cur.size >= 1024) {
-      ans.prev = ans.cur;
-      ans.cur = new Map();
-    }
-    ans.cur.set(p.xid, p.retransmitOf ?? p.meta.frame);
+    ans.set(p.xid, p.retransmitOf ?? p.frame);
     this.emitCall(p, ro, meta, short);
     if (p.dups !== undefined) for (const d of p.dups) this.emitCall(d, ro, meta, short);
   }
@@ -254,63 +267,55 @@ export class RpcTracker {
   private emitCall(p: Pending, ro: ReplyOut | undefined, rmeta: MsgMeta | undefined, replyShort: boolean): void {
     const dec = p.decoder;
     const procedure = dec.knowsVersion(p.version) ? dec.procName(p.version, p.proc) : p.proc === 0 ? 'NULL' : `PROC_${p.proc}`;
-    const cm = p.meta;
-    const ts = BigInt(cm.tsSec) * 1_000_000_000n + BigInt(cm.tsNsec);
+    const ts = this.secNs(p.tsSec) + BigInt(p.tsNsec);
     let durationNs: bigint | undefined;
     let latencyMs: number | undefined;
     let replyTs: string | undefined;
     if (rmeta !== undefined) {
-      const dn = (rmeta.tsSec - cm.tsSec) * 1e9 + (rmeta.tsNsec - cm.tsNsec);
+      const dn = (rmeta.tsSec - p.tsSec) * 1e9 + (rmeta.tsNsec - p.tsNsec);
       durationNs = BigInt(dn);
       latencyMs = dn / 1e6;
-      replyTs = (BigInt(rmeta.tsSec) * 1_000_000_000n + BigInt(rmeta.tsNsec)).toString();
+      replyTs = this.nsText(rmeta.tsSec, rmeta.tsNsec);
     }
-    const ops = p.out.ops;
+    const ops = p.ops;
     const status = ro?.status;
-    // Built by assignment, not object spreads: this runs once per RPC.
-    const data: Record<string, unknown> = {
-      xid: p.xid,
-      program: dec.name,
-      programNumber: p.programNumber,
-      version: p.version,
-      procedure,
-      procedureNumber: p.proc,
-    };
-    if (ops !== undefined) data.ops = ops;
-    if (ro !== undefined) {
-      if (ro.opStatuses !== undefined) data.opStatuses = ro.opStatuses;
-      if (status !== undefined) data.status = status;
-      if (ro.statusCode !== undefined) data.statusCode = ro.statusCode;
-    }
-    if (latencyMs !== undefined) data.latencyMs = latencyMs;
-    data.client = p.client;
-    data.server = p.server;
-    data.callFrame = cm.frame;
-    if (rmeta !== undefined) {
-      data.replyFrame = rmeta.frame;
-      data.replyTs = replyTs;
-      data.replyFrameOffset = rmeta.offset;
-    } else data.noReply = true;
-    if (p.retransmitOf !== undefined) data.retransmitOf = p.retransmitOf;
-    data.transport = p.transport;
-    if (p.cred !== undefined) data.cred = p.cred;
-    data.frameOffset = cm.offset;
-    if (p.truncated || replyShort) data.truncated = true;
-    data.detail = p.out.detail;
+    const data = rpcEventData(dec.name, procedure, p, p, ro, rmeta, replyTs, latencyMs, replyShort);
     const level: Level = status === undefined ? 'warn' : OK_STATUSES.has(status) ? 'info' : 'warn';
     this.emit({
       kind: 'rpc',
       ts,
       clock: 'capture',
       durationNs,
-      line: cm.frame,
+      line: p.frame,
       level,
       text: rpcText(dec.name, p.version, procedure, ops, status),
       data: data as Readonly<Record<string, unknown>> satisfies Readonly<Record<string, unknown>>,
     });
   }
 
-  private orphan(h: RpcReplyHeader, conv: RpcConversation, fromA: boolean, meta: MsgMeta): void {
+  /** BigInt(sec) * 10^9, cached for the current second (consecutive messages share it). */
+  private secNs(sec: number): bigint {
+    if (sec !== this.cachedSec) {
+      this.cachedSec = sec;
+      this.cachedSecNs = BigInt(sec) * 1_000_000_000n;
+    }
+    return this.cachedSecNs;
+  }
+
+  /** Decimal text of sec * 10^9 + nsec, as BigInt's toString gives it, without BigInt arithmetic in the usual case. */
+  private nsText(sec: number, nsec: number): string {
+    if (sec >= 1 && nsec >= 0 && nsec < 1_000_000_000) {
+      if (sec !== this.textSec) {
+        this.textSec = sec;
+        this.textSecStr = String(sec);
+      }
+      const n = String(nsec);
+      return this.textSecStr + ZEROS.slice(n.length) + n;
+    }
+    return (this.secNs(sec) + BigInt(nsec)).toString();
+  }
+
+  private orphan(h: RpcHeaderSlot, conv: RpcConversation, fromA: boolean, meta: MsgMeta): void {
     this.counters.orphanReplies++;
     const ts = BigInt(meta.tsSec) * 1_000_000_000n + BigInt(meta.tsNsec);
     const status = rpcFailureStatus(h);

@@ -1,6 +1,6 @@
 /**
  * Streaming pcap / pcapng block reader. Bytes arrive in chunks of any size; every frame is handed out as a
- * subarray of the chunk (valid only during the callback), so nothing is copied except the one block that
+ * range of the chunk (valid only during the callback), so nothing is copied except the one block that
  * straddles two chunks. The format is detected from the first bytes (magic numbers), never from a file name:
  *   pcap   (tcpdump.org/manpages/pcap-savefile.5): a1b2c3d4 (us) / a1b23c4d (ns), either byte order.
  *   pcapng (IETF draft-ietf-opsawg-pcapng): SHB 0a0d0d0a with byte-order magic 1a2b3c4d; IDB carries the link
@@ -15,10 +15,35 @@ export interface RawFrame {
   readonly tsNsec: number;
   /** Captured bytes (a view into the current chunk: copy what must outlive the callback). */
   readonly data: Uint8Array;
+  /** The same bytes as bytes[start, end), without creating a view (the decoder's per-frame path). */
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly end: number;
   readonly origLen: number;
   /** Byte offset of this frame's record/block in the (decompressed) capture. */
   readonly offset: number;
   readonly interfaceId: number;
+}
+
+/**
+ * The one frame object a reader hands out, refilled for every frame (the frame is only valid during the
+ * callback anyway): no object and no subarray per frame, which were a tenth of the decode of small frames.
+ */
+class FrameSlot implements RawFrame {
+  number = 0;
+  linkType = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  origLen = 0;
+  offset = 0;
+  interfaceId = 0;
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
 }
 
 export type ContainerFormat = 'pcap' | 'pcapng' | 'unknown';
@@ -50,6 +75,7 @@ export class ContainerReader {
   private pcapLinkType = 1;
   private ifaces: Iface[] = [];
   private headerDone = false;
+  private readonly frame = new FrameSlot();
 
   constructor(private readonly onFrame: (f: RawFrame) => void) {}
 
@@ -210,21 +236,28 @@ export class ContainerReader {
       : ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
+  private emitFrame(linkType: number, tsSec: number, tsNsec: number, bytes: Uint8Array, start: number, end: number, origLen: number, offset: number, interfaceId: number): void {
+    const f = this.frame;
+    f.number = this.frames;
+    f.linkType = linkType;
+    f.tsSec = tsSec;
+    f.tsNsec = tsNsec;
+    f.bytes = bytes;
+    f.start = start;
+    // Never past the block nor before its start (an SPB shorter than its header gives no bytes).
+    f.end = Math.max(start, Math.min(end, bytes.length));
+    f.origLen = origLen;
+    f.offset = offset;
+    f.interfaceId = interfaceId;
+    this.onFrame(f);
+  }
+
   private consume(buf: Uint8Array, pos: number, fileOffset: number): number {
     if (this.headerDone && this.format === 'pcap') {
       const incl = this.u32(buf, pos + 8);
       const frac = this.u32(buf, pos + 4);
       this.frames++;
-      this.onFrame({
-        number: this.frames,
-        linkType: this.pcapLinkType,
-        tsSec: this.u32(buf, pos),
-        tsNsec: this.nanoRes ? frac : frac * 1000,
-        data: buf.subarray(pos + 16, pos + 16 + incl),
-        origLen: this.u32(buf, pos + 12),
-        offset: fileOffset,
-        interfaceId: 0,
-      });
+      this.emitFrame(this.pcapLinkType, this.u32(buf, pos), this.nanoRes ? frac : frac * 1000, buf, pos + 16, pos + 16 + incl, this.u32(buf, pos + 12), fileOffset, 0);
       return 16 + incl;
     }
     const dv = new DataView(buf.buffer, buf.byteOffset + pos, buf.length - pos);
@@ -247,16 +280,7 @@ export class ContainerReader {
       const incl = dv.getUint32(8, this.little);
       const orig = dv.getUint32(12, this.little);
       this.frames++;
-      this.onFrame({
-        number: this.frames,
-        linkType: this.pcapLinkType,
-        tsSec: sec,
-        tsNsec: this.nanoRes ? frac : frac * 1000,
-        data: buf.subarray(pos + 16, pos + 16 + incl),
-        origLen: orig,
-        offset: fileOffset,
-        interfaceId: 0,
-      });
+      this.emitFrame(this.pcapLinkType, sec, this.nanoRes ? frac : frac * 1000, buf, pos + 16, pos + 16 + incl, orig, fileOffset, 0);
       return 16 + incl;
     }
     return this.consumePcapng(buf, pos, dv, fileOffset);
@@ -321,16 +345,7 @@ export class ContainerReader {
           sec = Number(s);
           nsec = Number(((t - s * iface.tsDiv) * 1_000_000_000n) / iface.tsDiv);
         }
-        this.onFrame({
-          number: this.frames,
-          linkType: iface.linkType,
-          tsSec: sec,
-          tsNsec: nsec,
-          data: buf.subarray(pos + 28, pos + 28 + capLen),
-          origLen: orig,
-          offset: fileOffset,
-          interfaceId: ifId,
-        });
+        this.emitFrame(iface.linkType, sec, nsec, buf, pos + 28, pos + 28 + capLen, orig, fileOffset, ifId);
         return len;
       }
       case 3: { // Simple Packet Block: no timestamp, interface 0
@@ -339,16 +354,7 @@ export class ContainerReader {
         this.frames++;
         if (iface === undefined) return len;
         const capLen = Math.min(orig, iface.snapLen || orig, len - 16);
-        this.onFrame({
-          number: this.frames,
-          linkType: iface.linkType,
-          tsSec: 0,
-          tsNsec: 0,
-          data: buf.subarray(pos + 12, pos + 12 + capLen),
-          origLen: orig,
-          offset: fileOffset,
-          interfaceId: 0,
-        });
+        this.emitFrame(iface.linkType, 0, 0, buf, pos + 12, pos + 12 + capLen, orig, fileOffset, 0);
         return len;
       }
       default:

@@ -68,17 +68,23 @@ export class IpLayer {
   private readonly frags = new Map<string, FragSet>();
   private fragBytes = 0;
 
-  /** Parse the IP header at data[off]. Returns the packet (reused object) or undefined (not IP, fragment pending). */
-  parse(data: Uint8Array, off: number, origLen: number): IpPacket | undefined {
-    if (off >= data.length) return undefined;
+  /**
+   * Parse the IP header at data[off] of the frame data[frameStart, end) (whole array by default; the decoder
+   * passes the frame in place in its capture chunk). Returns the packet (reused object; data/start/end index
+   * the same array) or undefined (not IP, fragment pending).
+   */
+  parse(data: Uint8Array, off: number, origLen: number, end = data.length, frameStart = 0): IpPacket | undefined {
+    if (off >= end) return undefined;
     const v = data[off] >> 4;
-    if (v === 4) return this.v4(data, off, origLen);
-    if (v === 6) return this.v6(data, off, origLen);
+    // The frame was cut by the snap length when its original length exceeds what was captured.
+    const cut = origLen > end - frameStart;
+    if (v === 4) return this.v4(data, off, end, cut);
+    if (v === 6) return this.v6(data, off, end, cut);
     return undefined;
   }
 
-  private v4(d: Uint8Array, o: number, origLen: number): IpPacket | undefined {
-    if (d.length - o < 20) return undefined;
+  private v4(d: Uint8Array, o: number, dEnd: number, cut: boolean): IpPacket | undefined {
+    if (dEnd - o < 20) return undefined;
     const ihl = (d[o] & 15) * 4;
     if (ihl < 20) return undefined;
     const total = (d[o + 2] << 8) | d[o + 3];
@@ -89,9 +95,9 @@ export class IpLayer {
     p.src4 = ((d[o + 12] << 24) | (d[o + 13] << 16) | (d[o + 14] << 8) | d[o + 15]) >>> 0;
     p.dst4 = ((d[o + 16] << 24) | (d[o + 17] << 16) | (d[o + 18] << 8) | d[o + 19]) >>> 0;
     // total length 0 = TSO-offloaded packet captured before segmentation: trust the capture.
-    const wantEnd = total === 0 ? d.length : o + total;
-    const end = Math.min(wantEnd, d.length);
-    p.truncated = wantEnd > d.length || origLen > d.length;
+    const wantEnd = total === 0 ? dEnd : o + total;
+    const end = Math.min(wantEnd, dEnd);
+    p.truncated = wantEnd > dEnd || cut;
     p.reassembled = false;
     const mf = (flagsFrag & 0x2000) !== 0;
     const fragOff = (flagsFrag & 0x1fff) * 8;
@@ -106,17 +112,17 @@ export class IpLayer {
     return this.addFragment(key, fragOff, d.subarray(o + ihl, end), mf);
   }
 
-  private v6(d: Uint8Array, o: number, origLen: number): IpPacket | undefined {
-    if (d.length - o < 40) return undefined;
+  private v6(d: Uint8Array, o: number, dEnd: number, cut: boolean): IpPacket | undefined {
+    if (dEnd - o < 40) return undefined;
     const p = this.pkt;
     p.version = 6;
     const plen = (d[o + 4] << 8) | d[o + 5];
     let next = d[o + 6];
     p.src6 = ipv6ToString(d, o + 8);
     p.dst6 = ipv6ToString(d, o + 24);
-    const wantEnd = plen === 0 ? d.length : o + 40 + plen; // 0: jumbogram or TSO
-    const end = Math.min(wantEnd, d.length);
-    p.truncated = wantEnd > d.length || origLen > d.length;
+    const wantEnd = plen === 0 ? dEnd : o + 40 + plen; // 0: jumbogram or TSO
+    const end = Math.min(wantEnd, dEnd);
+    p.truncated = wantEnd > dEnd || cut;
     p.reassembled = false;
     let h = o + 40;
     let frag: { off: number; mf: boolean; id: number } | undefined;
