@@ -3,18 +3,10 @@
  * the 1-3 trailing bytes, the length), across generations and after its recent-entry array is overwritten.
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fuzz/mutate';
 import { ByteInterner, hexOf, internHex } from '../../shared/rpc/xdr';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // the fuzzers' seeded PRNG
 
 describe('ByteInterner', () => {
   it('returns the value made for the same bytes, and only for them', () => {

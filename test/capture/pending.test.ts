@@ -4,6 +4,7 @@
  * mixes (sequential, strided, colliding and random XIDs; deletes anywhere in a probe run).
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fuzz/mutate';
 import { PendingCalls, type Queued } from '../../shared/rpc/pending';
 
 interface Call extends Queued<Call> {
@@ -11,16 +12,7 @@ interface Call extends Queued<Call> {
   readonly n: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // the fuzzers' seeded PRNG
 
 function run(seed: number, xidOf: (i: number, r: () => number) => number, steps: number, maxLive: number): void {
   const r = rng(seed);

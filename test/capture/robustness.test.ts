@@ -4,6 +4,7 @@
  * input gives exactly the same events (the decoder is streaming).
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fuzz/mutate';
 import { createCaptureDecoder, decodeCaptureBytes } from '../../shared/capture/decoder';
 import type { ParsedEvent } from '../../shared/model/event';
 import type { RpcData } from '../../shared/rpc/types';
@@ -20,17 +21,7 @@ function decodeChunked(bytes: Uint8Array, size: number): ParsedEvent[] {
   return events;
 }
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32; // the fuzzers' seeded PRNG
 
 describe('streaming: chunking does not change the result', () => {
   for (const name of captureNames()) {

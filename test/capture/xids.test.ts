@@ -5,6 +5,7 @@
  * several connections), repeated (retransmissions) and random.
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../fuzz/mutate';
 import { AnsweredXids } from '../../shared/rpc/xids';
 
 class MapModel {
@@ -23,17 +24,7 @@ class MapModel {
   }
 }
 
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // the fuzzers' seeded PRNG
 
 function compare(max: number, xidAt: (i: number, r: () => number) => number, n: number, seed: number): number {
   const r = rng(seed);
