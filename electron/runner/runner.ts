@@ -183,6 +183,7 @@ export class Runner {
 
   private async loop(run: ActiveRun): Promise<void> {
     const { store } = this.o;
+    let stalls = 0;
     try {
       for (;;) {
         const actions = nextActions(run.state);
@@ -210,9 +211,17 @@ export class Runner {
         }
         if (started > 0) this.o.emit('run.updated', { runId: run.runId, caseId: run.caseId });
         if (actions.some((x) => x.type === 'confirm')) this.o.emit('run.updated', { runId: run.runId, caseId: run.caseId });
+        const idle = started === 0 && run.inFlight.size === 0 && !actions.some((x) => x.type === 'confirm' || x.type === 'done');
+        if (idle && ++stalls > 3) {
+          // Nothing running, nothing to confirm, nothing new to start: the run cannot progress. End it rather than spin.
+          this.o.onLog?.(`run ${run.runId} made no progress (${run.state.steps.map((x) => `${x.id}:${x.status}`).join(', ')}); stopping it`);
+          store.finishRun(run.runId, 'failed');
+          break;
+        }
+        if (!idle) stalls = 0;
         await new Promise<void>((resolve) => {
           run.wake = resolve;
-          if (started === 0 && run.inFlight.size === 0 && !actions.some((x) => x.type === 'confirm' || x.type === 'done')) resolve();
+          if (idle) setImmediate(resolve);
         });
       }
     } catch (e) {
