@@ -159,13 +159,20 @@ export async function startNetnsLab(): Promise<NetnsLab> {
 
   const startOne = async (n: LabHostName): Promise<void> => {
     const h = hosts[n];
-    rmSync(h.logPath, { force: true });
-    // ip netns exec and unshare exec in place, so the child PID ends up being sshd itself.
-    const c = spawn('ip', ['netns', 'exec', h.ns, 'unshare', '--uts', 'sh', '-c', `hostname lab-${n}; exec /usr/sbin/sshd -D -f ${path.join(dir, `${n}.sshd_config`)} -E ${h.logPath}`], { stdio: 'ignore' });
-    children.set(n, c);
-    await waitFor(`sshd in ${h.ns} to listen`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 20_000).catch((e: Error) => {
-      throw new Error(`test lab (netns): ${e.message}: ${existsSync(h.logPath) ? readFileSync(h.logPath, 'utf8').slice(-300) : 'no log'}`);
-    });
+    const listening = (): boolean => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22');
+    // A restart right after a kill can find port 22 still held for a moment: the new sshd then exits; retry (bounded).
+    for (let attempt = 1; ; attempt++) {
+      rmSync(h.logPath, { force: true });
+      // ip netns exec and unshare exec in place, so the child PID ends up being sshd itself.
+      const c = spawn('ip', ['netns', 'exec', h.ns, 'unshare', '--uts', 'sh', '-c', `hostname lab-${n}; exec /usr/sbin/sshd -D -f ${path.join(dir, `${n}.sshd_config`)} -E ${h.logPath}`], { stdio: 'ignore' });
+      children.set(n, c);
+      await waitFor(`sshd in ${h.ns} to listen`, () => listening() || !alive(c.pid!), 20_000).catch(() => undefined);
+      if (listening()) return;
+      if (attempt >= 10 || alive(c.pid!)) {
+        throw new Error(`test lab (netns): sshd in ${h.ns} did not listen: ${existsSync(h.logPath) ? readFileSync(h.logPath, 'utf8').slice(-300) : 'no log'}`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
   };
   try {
     await Promise.all(names.map(startOne));

@@ -203,9 +203,19 @@ export async function startNfsFiler(lab: NetnsLab, o: NfsFilerOptions = {}): Pro
     const sshdConfig = path.join(lab.dir, `${hostName}.sshd_config`);
     if (!existsSync(sshdConfig)) throw new Error(`test lab (nfs): ${sshdConfig} missing: netns.ts layout changed`);
     lab.killSshd(hostName);
-    rmSync(h.logPath, { force: true });
-    sshd = spawnLogged('sshd', inFiler(['/usr/sbin/sshd', '-D', '-f', sshdConfig, '-E', h.logPath]));
-    await waitFor(`sshd in the filer namespace of ${h.ns}`, () => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22'), 20_000);
+    // The killed listener can hold port 22 for a moment after SIGKILL: a new sshd then fails to bind and exits.
+    // Retry until it listens (bounded), rather than wait on one that is already gone.
+    const listening = (): boolean => existsSync(h.logPath) && readFileSync(h.logPath, 'utf8').includes('Server listening on 0.0.0.0 port 22');
+    for (let attempt = 1; ; attempt++) {
+      rmSync(h.logPath, { force: true });
+      const c = spawnLogged('sshd', inFiler(['/usr/sbin/sshd', '-D', '-f', sshdConfig, '-E', h.logPath]));
+      sshd = c;
+      await waitFor(`sshd in the filer namespace of ${h.ns}`, () => listening() || !alive(c.pid!), 20_000);
+      if (listening()) break;
+      const why = existsSync(h.logPath) ? readFileSync(h.logPath, 'utf8').trim().split('\n').slice(-2).join(' | ') : '(no log)';
+      if (attempt >= 10) throw new Error(`test lab (nfs): sshd did not start in the filer namespace of ${h.ns}: ${why}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   } catch (e) {
     await stopAll();
     throw e;
