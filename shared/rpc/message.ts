@@ -100,23 +100,9 @@ export class RpcHeaderSlot {
 }
 
 /**
- * Parse an RPC header at [start, end). Returns undefined when the bytes are not an ONC RPC message
- * (or are too short to tell). Never throws.
+ * Parse an ONC RPC message header (RFC 5531 §9) at [start, end) into `h`: false (h partly overwritten) when the
+ * bytes are not an ONC RPC message or are too short to tell. Never throws.
  */
-export function parseRpcHeader(bytes: Uint8Array, start: number, end: number): RpcHeader | undefined {
-  const h = new RpcHeaderSlot();
-  if (!readRpcHeader(bytes, start, end, h)) return undefined;
-  const { xid, bodyStart } = h;
-  if (h.kind === 'call') {
-    const { program, version, procedure, credFlavor, cred, gssService, gssControl } = h;
-    return { kind: 'call', xid, program, version, procedure, credFlavor, cred, gssService, gssControl, bodyStart };
-  }
-  const { replyStat, acceptStat, rejectStat, authStat, mismatchLow, mismatchHigh } = h;
-  if (replyStat === 1 && rejectStat === 1) return { kind: 'reply', xid, replyStat, acceptStat, rejectStat, authStat, bodyStart };
-  return { kind: 'reply', xid, replyStat, acceptStat, rejectStat, authStat, mismatchLow, mismatchHigh, bodyStart };
-}
-
-/** parseRpcHeader into `h`: false (h partly overwritten) when the bytes are not an ONC RPC message. Never throws. */
 export function readRpcHeader(bytes: Uint8Array, start: number, end: number, h: RpcHeaderSlot): boolean {
   end = Math.min(end, bytes.length);
   // Fixed-layout words read in place (no XdrReader per message); every read is bounds-checked first.
