@@ -1,6 +1,6 @@
 /** Public entry points of the capture decoder (pure TypeScript, no Node). */
 export { createCaptureDecoder, decodeCaptureBytes, type CaptureDecoder, type CaptureDecoderOptions } from './decoder';
-export { srtStats, formatSrt, type SrtRow, type SrtStats } from './srt';
+export { SrtAccumulator, srtStats, formatSrt, type SrtRow, type SrtStats } from './srt';
 export { readPacketAt, writePcapng, type CapturedFrame } from './index';
 export type { CaptureSummary, RpcData, RpcCred, RpcProgramName } from '../rpc/types';
 

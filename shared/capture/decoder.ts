@@ -7,7 +7,7 @@
  * and their unanswered calls are emitted as such.
  */
 import type { ParsedEvent } from '../model/event';
-import { RpcTracker, type Pending, type RpcConversation } from '../rpc/tracker';
+import { RpcTracker, type AnsweredSink, type Pending, type RpcConversation } from '../rpc/tracker';
 import type { CaptureSummary } from '../rpc/types';
 import { PendingCalls } from '../rpc/pending';
 import { AnsweredXids } from '../rpc/xids';
@@ -21,7 +21,10 @@ export interface CaptureDecoderOptions {
   readonly maxPendingPerConversation?: number;
   /** A conversation silent this long (capture time) is closed: its unanswered calls are emitted. */
   readonly idleSeconds?: number;
-  /** Frame number offset / file offset bookkeeping is always on; nothing else to tune for now. */
+  /** false: no 'rpc' event per call (transport notes are still emitted); for `answered`-only consumers. */
+  readonly rpcEvents?: boolean;
+  /** Told once per matched reply (see AnsweredSink): service-time tables without an event per call. */
+  readonly answered?: AnsweredSink;
 }
 
 export interface CaptureDecoder {
@@ -63,7 +66,7 @@ const MAX_NOTES = 10_000;
 
 export function createCaptureDecoder(opts: CaptureDecoderOptions, emit: (e: ParsedEvent) => void): CaptureDecoder {
   const idleSeconds = opts.idleSeconds ?? 600;
-  const tracker = new RpcTracker(emit, opts.maxPendingPerConversation ?? 65536);
+  const tracker = new RpcTracker(emit, { maxPending: opts.maxPendingPerConversation ?? 65536, events: opts.rpcEvents ?? true, answered: opts.answered });
   const ip = new IpLayer();
   const convs = new Map<string, Conv>();
   // IPv4 fast path: one Map look-up per packet, by a small-integer hash of (transport, ipA, ipB, ports), the

@@ -3,9 +3,10 @@
  * operation (each operation of an answered COMPOUND is charged the COMPOUND's response time: the server
  * executes and answers them as one request, RFC 7530 §15.2).
  * Only answered calls count, once per reply message, timed from the first transmission of the XID (as tshark does).
+ * SrtAccumulator builds it while a capture streams through the decoder; srtStats from stored events.
  */
 import type { ParsedEvent } from '../model/event';
-import { programLabel } from '../rpc/tracker';
+import { programLabel, type AnsweredSink } from '../rpc/tracker';
 import type { RpcData, RpcProgramName } from '../rpc/types';
 
 export interface SrtRow {
@@ -29,23 +30,23 @@ export interface SrtStats {
 }
 
 interface Acc {
-  program: RpcProgramName;
-  programNumber: number;
-  version: number;
-  name: string;
-  index: number;
+  readonly program: RpcProgramName;
+  readonly programNumber: number;
+  readonly version: number;
+  readonly name: string;
+  readonly index: number;
   calls: number;
-  minNs: bigint;
-  maxNs: bigint;
-  sumNs: bigint;
+  /** Nanoseconds, as exact integers (a sum stays exact up to 2^53 ns: 104 days of summed service time). */
+  minNs: number;
+  maxNs: number;
+  sumNs: number;
 }
 
-function add(m: Map<string, Acc>, key: string, base: Omit<Acc, 'calls' | 'minNs' | 'maxNs' | 'sumNs'>, ns: bigint): void {
-  let a = m.get(key);
-  if (a === undefined) {
-    a = { ...base, calls: 0, minNs: ns, maxNs: ns, sumNs: 0n };
-    m.set(key, a);
-  }
+function acc(program: RpcProgramName, programNumber: number, version: number, name: string, index: number): Acc {
+  return { program, programNumber, version, name, index, calls: 0, minNs: Infinity, maxNs: -Infinity, sumNs: 0 };
+}
+
+function charge(a: Acc, ns: number): void {
   a.calls++;
   if (ns < a.minNs) a.minNs = ns;
   if (ns > a.maxNs) a.maxNs = ns;
@@ -59,20 +60,60 @@ const toRow = (a: Acc): SrtRow => ({
   name: a.name,
   index: a.index,
   calls: a.calls,
-  minMs: Number(a.minNs) / 1e6,
-  maxMs: Number(a.maxNs) / 1e6,
-  avgMs: Number(a.sumNs) / a.calls / 1e6,
-  sumMs: Number(a.sumNs) / 1e6,
+  minMs: a.minNs / 1e6,
+  maxMs: a.maxNs / 1e6,
+  avgMs: a.sumNs / a.calls / 1e6,
+  sumMs: a.sumNs / 1e6,
 });
 
 const order = (x: SrtRow, y: SrtRow): number => x.programNumber - y.programNumber || x.version - y.version || x.index - y.index;
 
 const NOT_EXECUTED = new Set(['PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR', 'RPC_MISMATCH', 'AUTH_ERROR']);
 
+/**
+ * Service response times accumulated one answered call at a time: memory is one row per procedure and
+ * operation seen, whatever the capture's size (`casefile stats` feeds it straight from the decoder).
+ */
+export class SrtAccumulator {
+  /** programNumber -> (version * 2^32 + procedure) -> row. */
+  private readonly procs = new Map<number, Map<number, Acc>>();
+  private readonly ops = new Map<string, Acc>();
+
+  /** One reply message to a call; `serviceNs` is measured from the XID's first transmission; `status` is the
+   * reply's status (program-level or RPC-level: only RPC-level rejections are left out). */
+  add(program: RpcProgramName, programNumber: number, version: number, procedure: string, procedureNumber: number, ops: readonly string[] | undefined, status: string | undefined, serviceNs: number): void {
+    // Calls the server did not execute (RPC-level rejection) have no service time, as in tshark.
+    if (status !== undefined && NOT_EXECUTED.has(status)) return;
+    let byProc = this.procs.get(programNumber);
+    if (byProc === undefined) this.procs.set(programNumber, (byProc = new Map()));
+    const k = version * 4294967296 + procedureNumber;
+    let a = byProc.get(k);
+    if (a === undefined) byProc.set(k, (a = acc(program, programNumber, version, procedure, procedureNumber)));
+    charge(a, serviceNs);
+    if (ops === undefined) return;
+    for (const op of ops) {
+      const key = `${program}/${op}`;
+      let o = this.ops.get(key);
+      if (o === undefined) this.ops.set(key, (o = acc(program, programNumber, version, op, this.ops.size)));
+      charge(o, serviceNs);
+    }
+  }
+
+  /** A sink for createCaptureDecoder({ answered }). */
+  readonly answered: AnsweredSink = (p, procedure, rpcFailure, serviceNs) => {
+    this.add(p.decoder.name, p.programNumber, p.version, procedure, p.proc, p.ops, rpcFailure, serviceNs);
+  };
+
+  stats(): SrtStats {
+    const procs: SrtRow[] = [];
+    for (const m of this.procs.values()) for (const a of m.values()) procs.push(toRow(a));
+    const opRows = [...this.ops.values()].map(toRow).sort((x, y) => (x.program < y.program ? -1 : x.program > y.program ? 1 : x.name < y.name ? -1 : 1));
+    return { procedures: procs.sort(order), operations: opRows };
+  }
+}
+
+/** The same table from stored 'rpc' events (each event is one call; a retransmission shares its reply). */
 export function srtStats(events: Iterable<ParsedEvent>): SrtStats {
-  const procs = new Map<string, Acc>();
-  const ops = new Map<string, Acc>();
-  const opIndex = new Map<string, number>();
   const list: ParsedEvent[] = [];
   // tshark times a reply from the FIRST transmission of its XID on the conversation (a retransmission does
   // not restart the clock), and counts each reply message once.
@@ -86,32 +127,18 @@ export function srtStats(events: Iterable<ParsedEvent>): SrtStats {
     const t = firstCall.get(k);
     if (t === undefined || e.ts < t) firstCall.set(k, e.ts);
   }
+  const out = new SrtAccumulator();
   const seenReply = new Set<string>();
   for (const e of list) {
     const d = e.data as unknown as RpcData;
     if (d.replyTs === undefined || e.ts === undefined) continue;
-    // Calls the server did not execute (RPC-level rejection) have no service time, as in tshark.
-    if (d.status !== undefined && NOT_EXECUTED.has(d.status)) continue;
     const rk = `${d.replyFrame}/${d.xid}`;
     if (seenReply.has(rk)) continue;
     seenReply.add(rk);
     const ns = BigInt(d.replyTs) - (firstCall.get(`${d.client}>${d.server}/${d.xid}`) ?? e.ts);
-    add(procs, `${d.programNumber}/${d.version}/${d.procedureNumber}`, {
-      program: d.program, programNumber: d.programNumber, version: d.version, name: d.procedure, index: d.procedureNumber,
-    }, ns);
-    if (d.ops !== undefined) {
-      for (const op of d.ops) {
-        let idx = opIndex.get(op);
-        if (idx === undefined) {
-          idx = opIndex.size;
-          opIndex.set(op, idx);
-        }
-        add(ops, `${d.program}/${op}`, { program: d.program, programNumber: d.programNumber, version: d.version, name: op, index: idx }, ns);
-      }
-    }
+    out.add(d.program, d.programNumber, d.version, d.procedure, d.procedureNumber, d.ops, d.status, Number(ns));
   }
-  const opRows = [...ops.values()].map(toRow).sort((x, y) => (x.program < y.program ? -1 : x.program > y.program ? 1 : x.name < y.name ? -1 : 1));
-  return { procedures: [...procs.values()].map(toRow).sort(order), operations: opRows };
+  return out.stats();
 }
 
 const RULE_OPEN = '===================================================================';

@@ -97,6 +97,9 @@ export class RpcHeaderSlot {
   mismatchLow: number | undefined = undefined;
   mismatchHigh: number | undefined = undefined;
   bodyStart = 0;
+  /** Set false by a reader that never looks at `cred` (service-time tables): calls then skip decoding it and
+   * `cred` only names the flavor. Recognition does not depend on it. */
+  credentials = true;
 }
 
 /**
@@ -120,16 +123,19 @@ export function readRpcHeader(bytes: Uint8Array, start: number, end: number, h: 
     if (!KNOWN_FLAVOR(credFlavor) || credLen > MAX_AUTH_BYTES || (credLen & 3) !== 0) return false;
     if (credStart + credLen > end) return false;
     let cred: RpcCred;
-    try {
-      // RPCSEC_GSS credentials carry a per-call sequence number: not worth interning.
-      if (credFlavor === 6) cred = readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen);
-      else {
-        cred =
-          credInterner.find(bytes, credStart - 8, credStart + credLen) ??
-          credInterner.add(readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen));
+    if (!h.credentials) cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
+    else {
+      try {
+        // RPCSEC_GSS credentials carry a per-call sequence number: not worth interning.
+        if (credFlavor === 6) cred = readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen);
+        else {
+          cred =
+            credInterner.find(bytes, credStart - 8, credStart + credLen) ??
+            credInterner.add(readCred(new XdrReader(bytes, credStart, end), credFlavor, credLen));
+        }
+      } catch {
+        cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
       }
-    } catch {
-      cred = { flavor: nameOr(AUTH_FLAVOR, credFlavor, 'AUTH_') };
     }
     let gssService = 0;
     let gssControl = false;

@@ -66,6 +66,26 @@ export interface Pending extends CallOut, Queued<Pending> {
   readonly fromA: boolean;
   dups: Pending[] | undefined;
   retransmitOf?: number;
+  /** Capture time of the first transmission of this XID on the conversation (this call's own, unless it
+   * retransmits a call already answered): a reply's service time is measured from it, as tshark does. */
+  firstSec: number;
+  firstNsec: number;
+}
+
+/**
+ * Told once per reply message matched to a call (not once per retransmission of that call), with the call's
+ * procedure name, the RPC-level failure of the reply (PROC_UNAVAIL, AUTH_ERROR...; undefined when the call
+ * was accepted and executed) and the service time in nanoseconds from the XID's first transmission.
+ * This is all a service-response-time table needs, without building an event per call.
+ */
+export type AnsweredSink = (p: Pending, procedure: string, rpcFailure: string | undefined, serviceNs: number) => void;
+
+export interface TrackerOptions {
+  /** Bound of unanswered calls kept per conversation and direction (default 65536). */
+  readonly maxPending?: number;
+  /** false: emit no 'rpc' events (the counters and `answered` still see every call). */
+  readonly events?: boolean;
+  readonly answered?: AnsweredSink;
 }
 
 const ZEROS = '000000000';
@@ -93,11 +113,20 @@ export class RpcTracker {
   private cachedSecNs = 0n;
   private textSec = -1;
   private textSecStr = '';
+  private readonly firstTime = new Float64Array(2);
+  private readonly maxPending: number;
+  private readonly events: boolean;
+  private readonly answered: AnsweredSink | undefined;
 
   constructor(
     private readonly emit: (e: ParsedEvent) => void,
-    private readonly maxPending = 65536,
-  ) {}
+    opts: TrackerOptions = {},
+  ) {
+    this.maxPending = opts.maxPending ?? 65536;
+    this.events = opts.events ?? true;
+    this.answered = opts.answered;
+    this.header.credentials = this.events;
+  }
 
   /**
    * One RPC message (a UDP payload or a reassembled TCP record). Returns false when it is not ONC RPC.
@@ -187,10 +216,13 @@ export class RpcTracker {
       frame: meta.frame, tsSec: meta.tsSec, tsNsec: meta.tsNsec, offset: meta.offset,
       client: fromA ? conv.addrA : conv.addrB, server: fromA ? conv.addrB : conv.addrA,
       transport: conv.transport, conv, fromA, dups: undefined, retransmitOf: undefined, older: undefined, newer: undefined,
+      firstSec: meta.tsSec, firstNsec: meta.tsNsec,
     };
     if (h.gssControl) p.detail.gss = h.cred.gssProc;
     else if (opaqueArgs) p.detail.encrypted = true;
-    else if (dec.knowsVersion(h.version)) {
+    else if (dec.knowsVersion(h.version) && (this.events || dec.listsOps === true)) {
+      // Without events only a COMPOUND's operation list is wanted from the arguments (NFSv4 calls still
+      // teach ctx the callback program numbers, which decide how later CB traffic is recognised).
       const r = this.body.reset(bytes, this.argsStart(h, bytes, end), end);
       try {
         dec.decodeCall(r, h.version, h.procedure, p, this.ctx);
@@ -204,7 +236,13 @@ export class RpcTracker {
     if (first === undefined) {
       const ans = fromA ? conv.answeredA : conv.answeredB;
       const earlier = ans.get(h.xid);
-      if (earlier !== undefined) p.retransmitOf = earlier;
+      if (earlier !== undefined) {
+        p.retransmitOf = earlier;
+        if (ans.time(h.xid, this.firstTime)) {
+          p.firstSec = this.firstTime[0];
+          p.firstNsec = this.firstTime[1];
+        }
+      }
     }
     if (first !== undefined) {
       p.retransmitOf = first.frame;
@@ -235,6 +273,9 @@ export class RpcTracker {
       ro.status = failure;
       if (h.replyStat === 1 && h.rejectStat === 1) p.detail.authStat = authStatName(h.authStat);
       if (h.mismatchLow !== undefined) p.detail.mismatch = `${h.mismatchLow}-${h.mismatchHigh}`;
+    } else if (!this.events) {
+      // Service times need no program results; RPC-level failures were settled above.
+      ro.status = 'SUCCESS';
     } else if (!p.opaqueArgs && p.decoder.knowsVersion(p.version)) {
       let start = h.bodyStart;
       if (p.gssService === 2) start += 8; // integrity: opaque length + seq_num before the results
@@ -253,7 +294,10 @@ export class RpcTracker {
     } else if (ro.status === undefined) ro.status = 'SUCCESS';
     this.counters.matched++;
     const ans = p.fromA ? p.conv.answeredA : p.conv.answeredB;
-    ans.set(p.xid, p.retransmitOf ?? p.frame);
+    ans.set(p.xid, p.retransmitOf ?? p.frame, p.firstSec, p.firstNsec);
+    if (this.answered !== undefined) {
+      this.answered(p, procedureName(p), failure, (meta.tsSec - p.firstSec) * 1e9 + (meta.tsNsec - p.firstNsec));
+    }
     this.emitCall(p, ro, meta, short);
     if (p.dups !== undefined) for (const d of p.dups) this.emitCall(d, ro, meta, short);
   }
@@ -265,8 +309,9 @@ export class RpcTracker {
   }
 
   private emitCall(p: Pending, ro: ReplyOut | undefined, rmeta: MsgMeta | undefined, replyShort: boolean): void {
+    if (!this.events) return;
     const dec = p.decoder;
-    const procedure = dec.knowsVersion(p.version) ? dec.procName(p.version, p.proc) : p.proc === 0 ? 'NULL' : `PROC_${p.proc}`;
+    const procedure = procedureName(p);
     const ts = this.secNs(p.tsSec) + BigInt(p.tsNsec);
     let durationNs: bigint | undefined;
     let latencyMs: number | undefined;
@@ -317,6 +362,7 @@ export class RpcTracker {
 
   private orphan(h: RpcHeaderSlot, conv: RpcConversation, fromA: boolean, meta: MsgMeta): void {
     this.counters.orphanReplies++;
+    if (!this.events) return;
     const ts = BigInt(meta.tsSec) * 1_000_000_000n + BigInt(meta.tsNsec);
     const status = rpcFailureStatus(h);
     const data: RpcData = {
@@ -346,6 +392,11 @@ export class RpcTracker {
       data: data as unknown as Readonly<Record<string, unknown>>,
     });
   }
+}
+
+function procedureName(p: Pending): string {
+  const dec = p.decoder;
+  return dec.knowsVersion(p.version) ? dec.procName(p.version, p.proc) : p.proc === 0 ? 'NULL' : `PROC_${p.proc}`;
 }
 
 export function programLabel(name: RpcProgramName, version: number): string {

@@ -1,6 +1,7 @@
 /**
- * Recently answered XIDs of one conversation direction (xid -> frame of the call), to recognise a call
- * retransmitted after its reply (RFC 5531 §9: the XID is the caller's duplicate-detection key).
+ * Recently answered XIDs of one conversation direction (xid -> frame and capture time of the call's first
+ * transmission), to recognise a call retransmitted after its reply (RFC 5531 §9: the XID is the caller's
+ * duplicate-detection key) and to time its later reply from that first transmission, as tshark does.
  *
  * Two generations of at most `max` entries each: when the current one is full it becomes the previous one
  * and the old previous one is cleared and reused. A look-up sees the current generation first. This is the
@@ -14,7 +15,7 @@
 const GOLDEN = 0x9e3779b1;
 
 /**
- * One generation: the answered (xid, frame) pairs in arrival order, a 4096-bit filter of their hashes, and a
+ * One generation: the answered (xid, frame, sec, nsec) entries in arrival order, a 4096-bit filter of their hashes, and a
  * hash index over the pairs built only when a look-up gets past the filter.
  *
  * Why this shape: a capture interleaves many conversations, so any per-conversation hash table is out of
@@ -25,8 +26,8 @@ const GOLDEN = 0x9e3779b1;
  * false positive or a repeated XID reaches the index, which catches up with the pairs appended since.
  */
 class Generation {
-  /** [2i] xid, [2i+1] frame of the i-th distinct XID. */
-  private pairs = new Float64Array(16);
+  /** [4i] xid, [4i+1] frame, [4i+2] seconds, [4i+3] nanoseconds of the i-th distinct XID. */
+  private pairs = new Float64Array(32);
   size = 0;
   private readonly filter = new Int32Array(128);
   /** Open addressing over pair numbers + 1 (0 = free); covers pairs [0, indexed). */
@@ -47,7 +48,7 @@ class Generation {
     for (;;) {
       const e = ix[i];
       if (e === 0) return -1;
-      if (this.pairs[2 * (e - 1)] === xid) return e - 1;
+      if (this.pairs[4 * (e - 1)] === xid) return e - 1;
       i = (i + 1) & mask;
     }
   }
@@ -63,7 +64,7 @@ class Generation {
     const mask = ix.length - 1;
     const shift = Math.clz32(mask);
     for (; this.indexed < this.size; this.indexed++) {
-      let i = Math.imul(this.pairs[2 * this.indexed], GOLDEN) >>> shift;
+      let i = Math.imul(this.pairs[4 * this.indexed], GOLDEN) >>> shift;
       while (ix[i] !== 0) i = (i + 1) & mask;
       ix[i] = this.indexed + 1;
     }
@@ -72,24 +73,39 @@ class Generation {
   get(xid: number): number | undefined {
     if (!this.mayHave(xid)) return undefined;
     const n = this.find(xid);
-    return n < 0 ? undefined : this.pairs[2 * n + 1];
+    return n < 0 ? undefined : this.pairs[4 * n + 1];
   }
 
-  set(xid: number, frame: number): void {
+  /** Capture time of the entry for `xid` into out[0] (seconds) and out[1] (nanoseconds); false when absent. */
+  time(xid: number, out: Float64Array): boolean {
+    if (!this.mayHave(xid)) return false;
+    const n = this.find(xid);
+    if (n < 0) return false;
+    out[0] = this.pairs[4 * n + 2];
+    out[1] = this.pairs[4 * n + 3];
+    return true;
+  }
+
+  set(xid: number, frame: number, sec: number, nsec: number): void {
     if (this.mayHave(xid)) {
       const n = this.find(xid);
       if (n >= 0) {
-        this.pairs[2 * n + 1] = frame;
+        this.pairs[4 * n + 1] = frame;
+        this.pairs[4 * n + 2] = sec;
+        this.pairs[4 * n + 3] = nsec;
         return;
       }
     }
-    if (2 * this.size + 2 > this.pairs.length) {
+    if (4 * this.size + 4 > this.pairs.length) {
       const next = new Float64Array(this.pairs.length * 2);
       next.set(this.pairs);
       this.pairs = next;
     }
-    this.pairs[2 * this.size] = xid;
-    this.pairs[2 * this.size + 1] = frame;
+    const o = 4 * this.size;
+    this.pairs[o] = xid;
+    this.pairs[o + 1] = frame;
+    this.pairs[o + 2] = sec;
+    this.pairs[o + 3] = nsec;
     this.size++;
     const f = Math.imul(xid, GOLDEN) >>> 20;
     this.filter[f >>> 5] |= 1 << (f & 31);
@@ -116,7 +132,13 @@ export class AnsweredXids {
     return this.prev.get(xid);
   }
 
-  set(xid: number, frame: number): void {
+  /** Capture time of the answered call `xid` (see Generation.time). */
+  time(xid: number, out: Float64Array): boolean {
+    if (this.cur === undefined) return false;
+    return this.cur.time(xid, out) || (this.prev !== undefined && this.prev.time(xid, out));
+  }
+
+  set(xid: number, frame: number, sec: number, nsec: number): void {
     if (this.cur === undefined) this.cur = new Generation();
     else if (this.cur.size >= this.max) {
       const reuse = this.prev;
@@ -127,6 +149,6 @@ export class AnsweredXids {
         this.cur = reuse;
       }
     }
-    this.cur.set(xid, frame);
+    this.cur.set(xid, frame, sec, nsec);
   }
 }

@@ -2,9 +2,12 @@
  * Capture decode benchmark (issue "Speed": far faster than tshark, target >= 10x).
  * Builds a large capture from real lab packets (complete single-segment ONC RPC records of the lab captures,
  * replayed on 64 TCP connections with new XIDs, sequence numbers and timestamps, 16 calls in flight per
- * connection), then decodes it with ours (a child process streaming the file: wall time, peak RSS) and with
- * `tshark -n -o tcp.try_heuristic_first:TRUE -r FILE -q -z rpc,srt,100003,3 -z rpc,srt,100003,4`, and checks
- * that both count the same answered calls per procedure.
+ * connection), then compares like with like, in the same run:
+ *  - per-RPC records: ours (a child process streaming the file: wall time, peak RSS) against
+ *    `tshark -T fields` extracting the same per-RPC fields;
+ *  - the service-response-time table: `casefile stats` (captureStats in a child) against
+ *    `tshark -n -o tcp.try_heuristic_first:TRUE -r FILE -q -z rpc,srt,100003,3 -z rpc,srt,100003,4`,
+ *    with both tables' NFS rows (calls, min, max to the microsecond) required to be equal.
  */
 import { spawn } from 'node:child_process';
 import { buildSync } from 'esbuild';
@@ -165,12 +168,20 @@ function run(cmd: string, args: string[]): Promise<{ stdout: string; wallMs: num
 /** Answered calls per program/version/procedure from tshark's SRT tables. */
 function parseTsharkSrt(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  let vers = 0;
+  for (const [k, row] of Object.entries(srtRows(text, /^Filter: nfs\.procedure_v(\d+)/, (m) => `100003/${m[1]}`))) out[k] = row.calls;
+  return out;
+}
+
+/** NFS rows (calls, min, max) of an SRT table, keyed program/version/index; `filter` starts a table, `table` names it program/version. */
+function srtRows(text: string, filter: RegExp, table: (m: RegExpExecArray) => string): Record<string, { calls: number; min: string; max: string }> {
+  const out: Record<string, { calls: number; min: string; max: string }> = {};
+  let key = '';
   for (const l of text.split('\n')) {
-    const f = /^Filter: nfs\.procedure_v(\d+)/.exec(l);
-    if (f) vers = Number(f[1]);
-    const m = /^\s+(\d+)\s+\S+\s+(\d+)\s+[\d.]+/.exec(l);
-    if (m && vers) out[`100003/${vers}/${m[1]}`] = Number(m[2]);
+    const f = filter.exec(l);
+    if (f) key = table(f);
+    if (l.startsWith('NFSv4 operation SRT')) key = ''; // our extra per-operation table has no tshark counterpart
+    const m = /^\s+(\d+)\s+\S+\s+(\d+)\s+([\d.]+)\s+([\d.]+)/.exec(l);
+    if (m && key.startsWith('100003/')) out[`${key}/${m[1]}`] = { calls: Number(m[2]), min: m[3], max: m[4] };
   }
   return out;
 }
@@ -184,7 +195,10 @@ export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecode
     // Bundle the child as the app build would (one ESM file), so the measured process pays no TypeScript loader.
     const child = join(dir, 'decode-child.mjs');
     buildSync({ entryPoints: [join(import.meta.dirname, 'decode-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: child, logLevel: 'error' });
+    const statsChild = join(dir, 'stats-child.mjs');
+    buildSync({ entryPoints: [join(import.meta.dirname, 'stats-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: statsChild, logLevel: 'error' });
     const ours = await run(process.execPath, [child, file]);
+    const oursStats = await run(process.execPath, [statsChild, file]);
     // The live set must not grow with the file: the same decode with V8's old space capped at 48 MB.
     const capped = await run(process.execPath, ['--max-old-space-size=48', child, file]).catch(() => undefined);
     const cappedOk = capped !== undefined && (JSON.parse(capped.stdout) as { calls: number }).calls === rpcs;
@@ -196,6 +210,10 @@ export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecode
     const oursNfs = Object.entries(o.perProc).filter(([k]) => k.startsWith('100003/'));
     const oursNfsAnswered = oursNfs.reduce((a, [, v]) => a + v, 0);
     const sameCounts = JSON.stringify(oursNfs.sort()) === JSON.stringify(Object.entries(theirs).sort());
+    // The two SRT tables, NFS rows: the same calls, minimum and maximum (printed to the microsecond).
+    const ourTable = srtRows(oursStats.stdout, /^Filter: .*\(program (\d+) version (\d+)\)/, (m) => `${m[1]}/${m[2]}`);
+    const theirTable = srtRows(peer.stdout, /^Filter: nfs\.procedure_v(\d+)/, (m) => `100003/${m[1]}`);
+    const sameTable = Object.keys(theirTable).length > 0 && JSON.stringify(Object.entries(ourTable).sort()) === JSON.stringify(Object.entries(theirTable).sort());
     // The same per-RPC information as our events, as tshark would extract it.
     const fields = await run('tshark', ['-n', '-o', 'tcp.try_heuristic_first:TRUE', '-r', file, '-Y', 'rpc', '-T', 'fields', '-e', 'frame.number', '-e', 'rpc.xid',
       '-e', 'rpc.msgtyp', '-e', 'rpc.program', '-e', 'rpc.programversion', '-e', 'rpc.procedure', '-e', 'nfs.status', '-e', 'nfs.nfsstat4', '-e', 'nfs.opcode', '-e', 'rpc.time']);
@@ -203,7 +221,8 @@ export async function benchDecode(opts: { quick: boolean }): Promise<BenchDecode
     const mb = bytes / 1e6;
     return [
       { measure: `decode ${rpcs} RPCs (${mb.toFixed(0)} MB pcap) to per-RPC records, wall time incl. process start; peer: tshark -T fields (same information)`, ours: ours.wallMs / 1000, peer: fields.wallMs / 1000, ratio: fields.wallMs / ours.wallMs, goal: '>= 10x faster', pass: fields.wallMs / ours.wallMs >= 10, unit: 's' },
-      { measure: 'same, peer: tshark -q -z rpc,srt (counting only, no per-RPC output)', ours: ours.wallMs / 1000, peer: peer.wallMs / 1000, ratio: peer.wallMs / ours.wallMs, goal: '>= 10x faster', pass: peer.wallMs / ours.wallMs >= 10, unit: 's' },
+      { measure: `SRT table of the same capture: casefile stats vs tshark -q -z rpc,srt (wall incl. process start; NFS rows equal: ${sameTable ? 'yes' : 'NO'})`, ours: oursStats.wallMs / 1000, peer: peer.wallMs / 1000, ratio: peer.wallMs / oursStats.wallMs, goal: '>= 10x faster', pass: sameTable && peer.wallMs / oursStats.wallMs >= 10, unit: 's' },
+      { measure: 'peak RSS of casefile stats (peer: tshark -q -z rpc,srt)', ours: oursStats.maxRssKb / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, oursStats.maxRssKb), goal: '<= 1.5x tshark', pass: oursStats.maxRssKb <= 1.5 * peer.maxRssKb, unit: 'MB' },
       { measure: 'decode throughput (ours: in-process decode time; peer: tshark -T fields wall)', ours: rpcs / (o.decodeMs / 1000), peer: rpcs / (fields.wallMs / 1000), ratio: fields.wallMs / o.decodeMs, goal: '>= 10x', pass: fields.wallMs / o.decodeMs >= 10, unit: 'RPC/s' },
       { measure: 'peak RSS (peer: tshark -q -z rpc,srt)', ours: ours.maxRssKb / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, ours.maxRssKb), goal: 'bounded by open conversations; below tshark', pass: ours.maxRssKb < peer.maxRssKb, unit: 'MB' },
       { measure: 'decode completes with V8 old space capped at 48 MB (live memory bounded); RSS of that run', ours: (capped?.maxRssKb ?? 0) / 1024, peer: peer.maxRssKb / 1024, ratio: peer.maxRssKb / Math.max(1, capped?.maxRssKb ?? 1), goal: 'completes, same counts', pass: cappedOk, unit: 'MB' },

@@ -1,10 +1,15 @@
-/** Service response times equal `tshark -z rpc,srt` (golden tables from regen.sh and from the lab's decode/). */
+/**
+ * Service response times equal `tshark -z rpc,srt` (golden tables from regen.sh and from the lab's decode/),
+ * both as `casefile stats` computes them (streamed: SrtAccumulator fed by the decoder, no events) and from
+ * stored events (srtStats), which must give the same table.
+ */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCaptureBytes } from '../../shared/capture/decoder';
-import { formatSrt, srtStats } from '../../shared/capture/srt';
+import { createCaptureDecoder, decodeCaptureBytes } from '../../shared/capture/decoder';
+import { SrtAccumulator, formatSrt, srtStats, type SrtStats } from '../../shared/capture/srt';
 import { TSHARK_DIR, loadCapture } from './load';
+import { frames, writePcap, type Frame } from './pcapfile';
 
 const PROGRAM: Readonly<Record<string, number>> = { nfs: 100003, nlm: 100021, mount: 100005, portmap: 100000, stat: 100024 };
 
@@ -44,12 +49,28 @@ const cases: { capture: string; srt: string }[] = [
   ...readdirSync(join(TSHARK_DIR, 'lab-decode')).filter((f) => f.endsWith('.srt.txt')).map((f) => ({ capture: `lab__${f.replace(/\.srt\.txt$/, '')}.pcap`, srt: join(TSHARK_DIR, 'lab-decode', f) })),
 ];
 
+/** The table `casefile stats` prints: accumulated while the capture streams through, no 'rpc' event built. */
+function streamed(bytes: Uint8Array): { stats: SrtStats; rpcEvents: number } {
+  const acc = new SrtAccumulator();
+  let rpcEvents = 0;
+  const dec = createCaptureDecoder({ rpcEvents: false, answered: acc.answered }, (e) => {
+    if (e.kind === 'rpc') rpcEvents++;
+  });
+  // Odd chunk sizes: the result must not depend on how the bytes arrive.
+  for (let i = 0; i < bytes.length; i += 4093) dec.push(bytes.subarray(i, i + 4093));
+  dec.end();
+  return { stats: acc.stats(), rpcEvents };
+}
+
 describe('SRT equals tshark -z rpc,srt', () => {
   for (const c of cases) {
     const theirs = parseSrt(readFileSync(c.srt, 'utf8'));
     if (theirs.length === 0) continue;
     it(`${c.capture} (${c.srt.includes('lab-decode') ? 'lab decode/' : 'regen'})`, () => {
-      const stats = srtStats(decodeCaptureBytes(loadCapture(c.capture)).events);
+      const bytes = loadCapture(c.capture);
+      const { stats, rpcEvents } = streamed(bytes);
+      expect(rpcEvents).toBe(0);
+      expect(srtStats(decodeCaptureBytes(bytes).events)).toEqual(stats);
       const ours = new Map(stats.procedures.map((r) => [`${r.programNumber}/${r.version}/${r.index}`, r]));
       for (const t of theirs) {
         const o = ours.get(t.key);
@@ -78,5 +99,43 @@ describe('SRT equals tshark -z rpc,srt', () => {
     expect(text.split('\n')).toContain(row);
     expect(text).toMatch(/NFSv4 operation SRT/);
     expect(stats.operations.map((r) => r.name)).toContain('OPEN');
+  });
+});
+
+describe('SRT of a call retransmitted after its reply', () => {
+  /** The first unfragmented UDP call and its reply in a real capture (Ethernet/IPv4/UDP), by XID. */
+  function firstUdpPair(bytes: Uint8Array): [Frame, Frame] {
+    const fs = frames(bytes);
+    const udp = (f: Frame): { xid: number; type: number } | undefined => {
+      const d = f.data;
+      if (d.length < 14 + 20 + 8 + 8 || d[12] !== 0x08 || d[13] !== 0x00 || d[23] !== 17) return undefined;
+      const o = 14 + (d[14] & 15) * 4 + 8;
+      const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+      if ((dv.getUint16(20) & 0x3fff) !== 0) return undefined; // an IP fragment: not a whole datagram
+      return { xid: dv.getUint32(o), type: dv.getUint32(o + 4) };
+    };
+    for (let i = 0; i < fs.length; i++) {
+      const c = udp(fs[i]);
+      if (c?.type !== 0) continue;
+      const r = fs.slice(i + 1).find((f) => { const u = udp(f); return u?.type === 1 && u.xid === c.xid; });
+      if (r) return [fs[i], r];
+    }
+    throw new Error('no UDP call/reply pair');
+  }
+
+  it('times the second reply from the first transmission (as tshark does), streamed and from events alike', () => {
+    const [call, reply] = firstUdpPair(loadCapture('zeek__rpc-portmap-sadmind.pcap'));
+    const at = (f: Frame, sec: number, usec: number): Frame => ({ sec, usec, data: f.data });
+    // call at 0, reply at 1 ms; the client sends the same XID again 2 s later and gets a second reply 3 ms after that.
+    const pcap = writePcap([at(call, 1000, 0), at(reply, 1000, 1000), at(call, 1002, 0), at(reply, 1002, 3000)], 1, false, false);
+    const { stats } = streamed(pcap);
+    expect(stats.procedures).toHaveLength(1);
+    const row = stats.procedures[0];
+    expect(row.calls).toBe(2);
+    expect(row.minMs).toBe(1);
+    expect(row.maxMs).toBe(2003);
+    const { events } = decodeCaptureBytes(pcap);
+    expect(events.filter((e) => e.kind === 'rpc').map((e) => (e.data as { retransmitOf?: number }).retransmitOf)).toEqual([undefined, 1]);
+    expect(srtStats(events)).toEqual(stats);
   });
 });

@@ -36,12 +36,16 @@ function compare(max: number, xidAt: (i: number, r: () => number) => number, n: 
     // A call: look the XID up; its reply: record it (frame numbers grow like a capture's).
     const want = model.get(x);
     expect(ours.get(x)).toBe(want);
+    // The first transmission's capture time comes back with it (here derived from the frame number).
+    const t = new Float64Array(2);
+    expect(ours.time(x, t)).toBe(want !== undefined);
+    if (want !== undefined) expect([t[0], t[1]]).toEqual([1_800_000_000 + want, (want * 7919) % 1e9]);
     if (want !== undefined) hits++;
     // Unrelated look-ups must agree too (filter false positives, absent XIDs).
     const probe = (x + 1 + Math.floor(r() * 5000)) >>> 0;
     expect(ours.get(probe)).toBe(model.get(probe));
     model.set(x, i + 1);
-    ours.set(x, i + 1);
+    ours.set(x, i + 1, 1_800_000_000 + i + 1, ((i + 1) * 7919) % 1e9);
   }
   return hits;
 }

@@ -146,4 +146,30 @@ describe('casefile CLI without SSH', () => {
       ['kernel', '2026-11-21T10:00:19.000001000Z', 'lockd: server 10.0.0.5 OK'],
     ]);
   });
+
+  it('stats prints the SRT table tshark prints for the same capture; a truncated capture is marked partial; a log is refused', () => {
+    const fixtures = join(root, 'test', 'fixtures');
+    const pcap = join(fixtures, 'pcaps', 'lab__basic-v3-v4.pcap');
+    const stats = (f: string) => spawnSync(process.execPath, [bin, 'stats', f], { encoding: 'utf8', env: { ...process.env, CASEFILE_HOME: data } });
+    const r = stats(pcap);
+    expect(r.status, r.stderr).toBe(0);
+    const tshark = readFileSync(join(fixtures, 'tshark', 'lab__basic-v3-v4.pcap.srt.txt'), 'utf8');
+    const getattr = tshark.split('\n').find((l) => /^\s+1\s+GETATTR\s/.test(l));
+    expect(getattr).toBeDefined();
+    expect(r.stdout.split('\n')).toContain(getattr);
+    expect(r.stdout).not.toMatch(/partial/);
+    // Cut mid-packet: what was whole is still tabulated, and the output says the result is partial.
+    const bytes = readFileSync(pcap);
+    const cut = join(data, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6) + 3));
+    const p = stats(cut);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/GETATTR/);
+    expect(p.stdout).toMatch(/warnings \(partial result\)/);
+    const log = join(data, 'not-a-capture.log');
+    writeFileSync(log, 'Nov 21 08:00:01 web1 kernel: lockd: server 10.0.0.5 not responding\n');
+    const bad = stats(log);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/not a pcap\/pcapng capture/);
+  });
 });

@@ -403,6 +403,7 @@ export const nfs4Decoder: ProgramDecoder = {
   number: 100003,
   knowsVersion: (v) => v === 4,
   procName: (_v, p) => nameOr(NFS4_PROCS, p, 'PROC_'),
+  listsOps: true,
   decodeCall(r, _v, p, out: CallOut, ctx) {
     if (p !== 1) return;
     const d = out.detail;

@@ -97,6 +97,7 @@ export const nfs4CbDecoder: ProgramDecoder = {
   number: 0x40000000,
   knowsVersion: (v) => v === 1 || v === 4,
   procName: (_v, p) => nameOr(NFS4_CB_PROCS, p, 'CB_PROC_'),
+  listsOps: true,
   decodeCall(r, _v, p, out: CallOut, ctx) {
     if (p !== 1) return;
     const d = out.detail;

@@ -46,6 +46,8 @@ export interface ProgramDecoder {
   readonly number: number;
   knowsVersion(version: number): boolean;
   procName(version: number, proc: number): string;
+  /** The call's arguments name operations (COMPOUND): a service-time table needs them decoded. */
+  readonly listsOps?: boolean;
   decodeCall(r: XdrReader, version: number, proc: number, out: CallOut, ctx: DecodeContext): void;
   decodeReply(r: XdrReader, version: number, proc: number, out: ReplyOut, call: CallOut, ctx: DecodeContext): void;
 }
