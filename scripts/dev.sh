@@ -23,8 +23,9 @@ need_node() {
 apt_deps() {
   # Packages the tests use: a real OpenSSH server, Debian's Chromium for the browser tests, tshark/lnav as the
   # benchmark peers, FUSE + gcc for the stuck-process lab, iproute2 for the namespace lab, strace and tcpdump,
-  # nfs-ganesha + rpcbind + statd (nfs-common) + libnfs for the NFS lock lab.
-  local pkgs=(openssh-server openssh-client chromium tshark lnav tcpdump strace fuse3 libfuse3-dev gcc libc6-dev pkg-config iproute2 procps psmisc util-linux time nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils libnfs-dev)
+  # nfs-ganesha + rpcbind + statd (nfs-common) + libnfs for the NFS lock lab, sudo and passwd (useradd) for the
+  # unprivileged-user test.
+  local pkgs=(openssh-server openssh-client chromium tshark lnav tcpdump strace fuse3 libfuse3-dev gcc libc6-dev pkg-config iproute2 procps psmisc util-linux time nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common libnfs-utils libnfs-dev sudo passwd)
   local missing=()
   for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return

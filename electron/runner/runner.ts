@@ -262,7 +262,7 @@ export class Runner {
       const verdict = run.state.steps.find((x) => x.id === a.stepId)?.hosts.find((h) => h.host === a.host);
       if (verdict && (verdict.status === 'ok' || verdict.status === 'failed') && (verdict.status !== res.status || (verdict.reason !== undefined && res.error === undefined))) {
         const error = verdict.status === 'failed' ? (verdict.reason ?? res.error) : res.error;
-        this.o.store.finishStep(res.stepId, { status: verdict.status, exitCode: res.exitCode, signal: res.signal, startedNs: res.startedNs, endedNs: res.endedNs, stuck: res.stuck, error, command: res.remoteCommand });
+        this.o.store.finishStep(res.stepId, { status: verdict.needsRoot ? 'needs-root' : verdict.status, exitCode: res.exitCode, signal: res.signal, startedNs: res.startedNs, endedNs: res.endedNs, stuck: res.stuck, error, command: res.remoteCommand });
       }
     }
     this.o.emit('run.updated', { runId: run.runId, caseId: run.caseId });

@@ -37,6 +37,8 @@ export interface HostStepState {
   readonly reason?: string;
   /** Commands the requirement check found missing. */
   readonly missing?: readonly string[];
+  /** A `sudo: true` step the SSH user could not run as root (sudo wants a password, or is not installed). */
+  readonly needsRoot?: boolean;
   readonly restore: RestoreStatus;
   readonly restoreCommand?: Rendered;
 }
@@ -462,10 +464,25 @@ export function startAction(s: RunState, actionId: string, now: bigint): RunStat
   return log(out, now, type === 'exec' ? 'step-started' : 'restore-started', { stepId, host, detail: (type === 'exec' ? out.steps[index]!.hosts.find((h) => h.host === host)!.command : undefined)?.display });
 }
 
-function outcome(step: Step, r: ExecResult): { status: StepStatus; reason?: string; missing?: string[] } {
+/** sudo's own complaint under `-n` when it would have to ask for a password (one line of its stderr). */
+const SUDO_WANTS_PASSWORD = /^sudo: (a password is required|a terminal is required to read the password|no tty present and no askpass program specified)/m;
+/** The shell's `exec sudo` failing because sudo is not installed (dash, bash and busybox wordings). */
+const SUDO_NOT_INSTALLED = /(^|: )sudo: (command )?not found$/m;
+
+function outcome(step: Step, r: ExecResult): { status: StepStatus; reason?: string; missing?: string[]; needsRoot?: boolean } {
   if (r.cancelled) return { status: 'cancelled', reason: 'cancelled' };
   if (r.timedOut) return { status: 'timed-out', reason: `no result within ${step.timeout}` };
   if (r.error !== undefined) return { status: 'failed', reason: r.error };
+  // Checked before ok_exit: sudo refusing exits 1, which a step like `grep` may accept as "nothing found",
+  // and that would read a command that never ran as a clean result.
+  if (step.sudo && r.stderr !== undefined && r.exitCode !== 0) {
+    if (SUDO_WANTS_PASSWORD.test(r.stderr)) {
+      return { status: 'failed', needsRoot: true, reason: 'needs root: the SSH user is not root and sudo -n wants a password for it; connect as root, or allow this command with NOPASSWD in sudoers' };
+    }
+    if (r.exitCode === 127 && SUDO_NOT_INSTALLED.test(r.stderr)) {
+      return { status: 'failed', needsRoot: true, reason: 'needs root: the SSH user is not root and sudo is not installed on this host; connect as root' };
+    }
+  }
   const missing = r.exitCode === 127 && r.stderr ? parseMissingCommands(r.stderr) : [];
   if (missing.length > 0) {
     const pkgs = missing.map((c) => `${c} (${step.requires.find((q) => q.command === c)?.package ?? 'unknown package'})`);
@@ -497,6 +514,7 @@ export function applyResult(s: RunState, stepId: string, host: string, result: E
       ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
       ...(o.reason !== undefined ? { reason: o.reason } : {}),
       ...(o.missing ? { missing: o.missing } : {}),
+      ...(o.needsRoot ? { needsRoot: true } : {}),
       restore: h.restoreCommand ? 'pending' : 'none',
     };
   });

@@ -26,10 +26,10 @@ export interface PlaybookRun {
   close(): Promise<void>;
 }
 
-export async function startPlaybook(o: { home: string; playbookId: string; hosts: readonly string[]; servers?: readonly string[]; params: Record<string, string> }): Promise<PlaybookRun> {
+export async function startPlaybook(o: { home: string; playbookId: string; hosts: readonly string[]; servers?: readonly string[]; params: Record<string, string>; playbookDir?: string }): Promise<PlaybookRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-pblab-'));
   const dbFile = path.join(dir, 'case.db');
-  const backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: PLAYBOOK_DIR, home: o.home, prompts: { onUnknownHostKey: async () => false } });
+  const backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: o.playbookDir ?? PLAYBOOK_DIR, home: o.home, prompts: { onUnknownHostKey: async () => false } });
   const caseId = backend.store.createCase(`lab-${o.playbookId}-${process.pid}`).id;
   const hostIds = new Map<string, number>();
   for (const alias of o.hosts) {

@@ -132,6 +132,39 @@ describe('run state machine', () => {
     expect(s.steps.find((q) => q.id === 'rpc-tasks')!.status).toBe('skipped');
   });
 
+  it('a sudo step sudo refused is "needs root", even when its exit status is one ok_exit accepts', () => {
+    // nlm-lock-recovery's first sudo step (nsm-state) accepts exit 1, which is also what sudo exits with when it refuses.
+    const outcomeOf = (stderr: string, exitCode: number) => {
+      let r = createRun(pb('nlm-lock-recovery'), {}, [{ name: 'filer', role: 'server' }], { now: 0n, autoConfirm: true });
+      for (let t = 1n; t < 100n; t++) {
+        const a = execs(r)[0];
+        if (a === undefined) break;
+        r = startAction(r, a.id, t);
+        const step = r.playbook.steps.find((x) => x.id === a.stepId)!;
+        if (a.type === 'exec' && step.sudo) {
+          expect(step.ok_exit).toContain(1);
+          r = applyResult(r, a.stepId, a.host, { exitCode, stderr }, [], t);
+          return { step, host: r.steps.find((x) => x.id === a.stepId)!.hosts.find((h) => h.host === a.host)! };
+        }
+        r = a.type === 'exec' ? applyResult(r, a.stepId, a.host, { exitCode: 0 }, [], t) : applyRestoreResult(r, a.stepId, a.host, { exitCode: 0 }, t);
+      }
+      throw new Error('no sudo step ran');
+    };
+    const pw = outcomeOf('@@casefile-pid=42@@\nsudo: a password is required\n', 1);
+    expect(pw.host.status).toBe('failed');
+    expect(pw.host.needsRoot).toBe(true);
+    expect(pw.host.reason).toMatch(/^needs root: .*sudo -n wants a password/);
+    const missing = outcomeOf('sh: 1: exec: sudo: not found\n', 127);
+    expect(missing.host.needsRoot).toBe(true);
+    expect(missing.host.reason).toMatch(/sudo is not installed/);
+    // The same words printed by the command itself on stdout do not count, nor a clean exit.
+    const fine = outcomeOf('', 0);
+    expect(fine.host.status).toBe('ok');
+    expect(fine.host.needsRoot).toBeUndefined();
+    const quoted = outcomeOf('grep: warning: sudo: a password is required\n', 2);
+    expect(quoted.host.needsRoot).toBeUndefined();
+  });
+
   it('headless --yes runs intrusive steps without asking; branches follow findings', () => {
     let s = createRun(pb('nfs-triage'), {}, [{ name: 'lab-a' }], { now: 0n, autoConfirm: true });
     let t = 1n;
