@@ -151,7 +151,7 @@ describe('exec', () => {
   it('multiplexes more commands than sshd MaxSessions over one connection', async () => {
     const mark = lab.log().length;
     const results = await Promise.all(Array.from({ length: 14 }, (_, i) => run({ script: `sleep 0.2; echo ${i}` })));
-    expect(results.map((x) => x.r.status)).toEqual(Array(14).fill('ok'));
+    expect(results.map((x) => x.r.status), JSON.stringify(results.map((x) => [x.r.status, x.r.exitCode, x.r.note]))).toEqual(Array(14).fill('ok'));
     expect(results.map((x) => x.out.toString())).toEqual(Array.from({ length: 14 }, (_, i) => `${i}\n`));
     expect(lab.log().slice(mark)).not.toMatch(/Accepted publickey/); // no new connection was made
   });
