@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import type { ParsedEvent } from '../../shared/model/event';
 import type { ArtifactKind, ParseContext } from '../../shared/parsers/types';
 import { ARTIFACT_KINDS } from '../../shared/parsers/types';
@@ -7,6 +6,7 @@ import { createCaptureDecoder } from '../../shared/capture/api';
 import type { Store } from '../store/store';
 import { LineFeeder, MAX_LINE } from './lines';
 import { PIPELINE_MIN_BYTES, parseInWorker } from './pipeline';
+import { gunzipChunks, gunzipHead } from './gunzip';
 
 /** Text artifacts up to this size are also indexed whole for full-text search. */
 const FTS_BODY_MAX = 32 << 20;
@@ -36,13 +36,9 @@ export function detectKind(bytes: Uint8Array): ArtifactKind {
   const b = sniffBinaryKind(bytes);
   if (b === 'pcap') return 'pcap';
   if (b === 'gzip') {
-    try {
-      const inner = gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 20)), { finishFlush: 2 /* Z_SYNC_FLUSH: tolerate a cut stream */ });
-      if (sniffBinaryKind(inner) === 'pcap') return 'pcap';
-    } catch {
-      return 'binary';
-    }
-    return 'binary';
+    // Only the first bytes are decompressed (a cut stream is fine, a gzip bomb cannot blow up memory).
+    const inner = gunzipHead(bytes, 64);
+    return inner !== undefined && sniffBinaryKind(inner) === 'pcap' ? 'pcap' : 'binary';
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 64 * 1024));
   const nul = text.indexOf('\u0000');
@@ -105,14 +101,24 @@ export function ingestArtifact(
     const r = store.ingestEvents(artifactId, (insert) => {
       const warnings: string[] = [];
       const dec = createCaptureDecoder({}, (e: ParsedEvent) => insert(e));
-      let done = 0;
       const first = store.readArtifact(artifactId, 4);
-      const chunks = sniffBinaryKind(first) === 'gzip' ? gunzipChunks(store, artifactId, warnings) : store.artifactChunks(artifactId);
-      for (const c of chunks) {
-        dec.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-        done += c.length;
-        opts.onProgress?.(done, art.size);
-      }
+      // Progress counts stored (compressed) bytes consumed.
+      const stored = function* (): Generator<Uint8Array> {
+        let done = 0;
+        for (const c of store.artifactChunks(artifactId)) {
+          yield c;
+          done += c.length;
+          opts.onProgress?.(done, art.size);
+        }
+      };
+      // A gzip capture is decompressed as it streams (memory: one chunk, not the whole capture).
+      const chunks =
+        sniffBinaryKind(first) === 'gzip'
+          ? gunzipChunks(stored(), (p) =>
+              warnings.push(p.kind === 'truncated' ? 'gzip stream is truncated: decoded the part that was readable' : `gzip stream is corrupt (${p.message}): decoded the part before it`),
+            )
+          : stored();
+      for (const c of chunks) dec.push(c);
       const summary = dec.end();
       warnings.push(...summaryWarnings(summary));
       return { warnings };
@@ -193,20 +199,6 @@ export function ingestArtifact(
   return { artifactId, kind, eventCount: r.eventCount, warnings: r.warnings, status };
 }
 
-function* gunzipChunks(store: Store, artifactId: number, warnings: string[]): Generator<Buffer> {
-  // Captures are usually small when gzipped; a cut gzip stream still yields what it holds.
-  const bytes = store.readArtifact(artifactId);
-  try {
-    yield gunzipSync(bytes);
-  } catch {
-    try {
-      yield gunzipSync(bytes, { finishFlush: 2 });
-      warnings.push('gzip stream is truncated: decoded the part that was readable');
-    } catch (e) {
-      warnings.push(`gzip stream is corrupt: ${(e as Error).message}`);
-    }
-  }
-}
 
 function summaryWarnings(summary: unknown): string[] {
   if (summary && typeof summary === 'object' && 'warnings' in summary) {
