@@ -21,6 +21,28 @@ function captureBytes(store: Store, a: ArtifactRow): Uint8Array {
   return b;
 }
 
+const CLASSIC_PCAP = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1]);
+
+/**
+ * The frame stored at `offset` of a capture. A classic pcap needs only its 24-byte global header and that one
+ * record, read by range: opening a packet of a 1 GB capture must not read the gigabyte. pcapng (the section and
+ * interface blocks before the offset matter) and gzip captures are read whole.
+ */
+function frameAt(store: Store, a: ArtifactRow, offset: number): CapturedFrame | undefined {
+  const head = store.readArtifactRange(a.id, 0, 24);
+  const magic = head.length === 24 ? head.readUInt32BE(0) : 0;
+  if (a.kind === 'pcap' && CLASSIC_PCAP.has(magic)) {
+    if (offset < 24) return undefined;
+    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    const rh = store.readArtifactRange(a.id, offset, 16);
+    if (rh.length < 16) return undefined;
+    const incl = le ? rh.readUInt32LE(8) : rh.readUInt32BE(8);
+    const rec = store.readArtifactRange(a.id, offset, 16 + Math.min(incl, 256 << 20));
+    return readPacketAt(Buffer.concat([head, rec]), 24);
+  }
+  return readPacketAt(captureBytes(store, a), offset);
+}
+
 interface RpcRow {
   id: number;
   line: number | null;
@@ -39,7 +61,7 @@ export function packetAt(store: Store, artifactId: number, frame: number) {
   const isReply = data.replyFrame === frame && row.line !== frame;
   const offset = (isReply ? data.replyFrameOffset : data.frameOffset) as number | undefined;
   let f: CapturedFrame | undefined;
-  if (typeof offset === 'number') f = readPacketAt(captureBytes(store, a), offset);
+  if (typeof offset === 'number') f = frameAt(store, a, offset);
   const bytes = f?.data ?? new Uint8Array();
   return {
     frame,

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { openDb } from '../../electron/store/db';
 import { Backend } from '../../electron/api/backend';
 import { exportBundle, importBundle, verifyBundle } from '../../electron/export/bundle';
-import { decodeCaptureBytes } from '../../shared/capture/api';
+import { decodeCaptureBytes, readPacketAt } from '../../shared/capture/api';
 
 /** A case built from real lab evidence, through the same Backend the UI and CLI use (no SSH needed). */
 const fx = resolve(__dirname, '..', 'fixtures');
@@ -64,6 +64,26 @@ describe('a case from real evidence', () => {
     const rawWindow = await call('events.list', { caseId, hostIds: [hostA.id], fromNs: before[0].correctedNs, toNs: String(BigInt(before[0].correctedNs) + 1n), limit: 5 });
     expect(rawWindow.map((e: { id: number }) => e.id)).not.toContain(after[0].id);
     await call('hosts.setClockAdjust', { caseId, hostId: hostA.id, adjustNs: '0' });
+  });
+
+  it('opens every RPC frame of a classic pcap by range exactly as from the whole file', async () => {
+    const detail = await call('cases.get', { caseId });
+    const pcap = detail.artifacts.find((a: { name: string }) => a.name === 'statd-down.pcap');
+    const whole = new Uint8Array(readFileSync(join(fx, 'pcaps', 'lab__statd-down.pcap')));
+    const evs = await call('events.list', { caseId, artifactId: pcap.id, kinds: ['rpc'], limit: 5000 });
+    expect(evs.length).toBeGreaterThan(5);
+    for (const e of evs) {
+      const frames: [number, number][] = [[e.line, e.data.frameOffset]];
+      if (e.data.replyFrame !== undefined) frames.push([e.data.replyFrame, e.data.replyFrameOffset]);
+      for (const [frame, offset] of frames) {
+        if (typeof offset !== 'number') continue; // a reply without its call carries only replyFrameOffset
+        const p = await call('artifacts.packet', { artifactId: pcap.id, frame });
+        const ref = readPacketAt(whole, offset)!;
+        expect(p.hex).toBe(Buffer.from(ref.data).toString('hex'));
+        expect(p.tsNs).toBe(ref.ts.toString());
+        expect(p.length).toBe(ref.origLen);
+      }
+    }
   });
 
   it('opens one packet with its raw bytes and exports a slice that tshark reads back', async () => {
