@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 say() { printf 'casefile setup: %s\n' "$*" >&2; }
 
+# Node (and so npm) trusts only its built-in CA list, not the system's: behind a TLS-inspecting proxy whose CA the
+# machine trusts (in Debian's bundle), `npm ci` then fails with "self-signed certificate in certificate chain".
+# Trust what the system trusts, unless the caller chose otherwise.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; fi
+
 need_node() {
   # better-sqlite3 13 needs Node >= 22.14; Debian 12 ships Node 18/20. The npm registry carries Node itself.
   if command -v node >/dev/null 2>&1 && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=14)?0:1)'; then return; fi
