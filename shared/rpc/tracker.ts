@@ -333,7 +333,8 @@ export class RpcTracker {
       durationNs,
       line: p.frame,
       level,
-      text: rpcText(dec.name, p.version, procedure, ops, status),
+      // Under RPCSEC_GSS privacy the reply's "SUCCESS" is the RPC layer's: the program's own status is encrypted.
+      text: p.detail.encrypted === true ? `${rpcText(dec.name, p.version, procedure, ops, status)} (RPCSEC_GSS privacy: arguments and results encrypted)` : rpcText(dec.name, p.version, procedure, ops, status),
       data: data as Readonly<Record<string, unknown>> satisfies Readonly<Record<string, unknown>>,
     });
   }

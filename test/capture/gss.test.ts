@@ -48,6 +48,10 @@ describe('RPCSEC_GSS', () => {
     expect(krb5p.detail).toMatchObject({ encrypted: true });
     expect(krb5p.detail).not.toHaveProperty('fh');
     expect(krb5p.statusCode).toBeUndefined();
+    // The RPC layer accepted it; the text says the outcome of the NFS call itself cannot be seen.
+    const krb5pText = r.events.find((e) => (e.data as unknown as RpcData).xid === krb5p.xid)!.text;
+    expect(krb5pText).toBe('NFSv3 GETATTR -> SUCCESS (RPCSEC_GSS privacy: arguments and results encrypted)');
+    expect(r.events.find((e) => (e.data as unknown as RpcData).xid === krb5i.xid)!.text).toBe('NFSv3 GETATTR -> NFS3_OK');
     // A destroyed (or expired) context: the server refuses the call at the RPC layer.
     expect(stale.status).toBe('AUTH_ERROR');
     expect(stale.detail).toMatchObject({ authStat: 'RPCSEC_GSS_CTXPROBLEM' });
