@@ -30,7 +30,8 @@ export async function main(args: string[]): Promise<number> {
     for (let off = 0; off < bytes.length; off += 256 * 1024) w.write(bytes.subarray(off, off + 256 * 1024));
     w.finish({ exitCode: 0 });
     say(`ingest ${i}`);
-    ingestArtifact(store, w.id);
-    say(`done ${i}`);
+    // Every other ingest parses in the pipeline worker (the default for large artifacts), so kills land in both.
+    const r = ingestArtifact(store, w.id, { pipeline: i % 2 === 1 });
+    say(`done ${i}${r.pipelined ? ' pipelined' : ''}`);
   }
 }

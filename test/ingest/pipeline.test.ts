@@ -84,7 +84,9 @@ describe('ingest pipeline (parse in a worker, insert here)', () => {
       const ri = ingestArtifact(store, a, { pipeline: false });
       const progress: number[] = [];
       const rp = ingestArtifact(store, p, { pipeline: true, onProgress: (d) => progress.push(d) });
-      expect(rp).toEqual({ ...ri, artifactId: p });
+      expect(ri.pipelined).toBe(false);
+      expect(rp.pipelined).toBe(true);
+      expect(rp).toEqual({ ...ri, artifactId: p, pipelined: true });
       expect(ri.eventCount).toBeGreaterThan(0);
       expect(stored(p)).toEqual(stored(a));
       expect(progress.at(-1)).toBe(b.length);
