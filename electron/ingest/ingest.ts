@@ -70,8 +70,8 @@ export function ingestArtifact(
     onProgress?: ((done: number, total: number) => void) | undefined;
     /**
      * Parse in the pipeline worker while this thread inserts. Default: on for text artifacts of PIPELINE_MIN_BYTES
-     * or more (measured on 500k-line syslog and strace files, 2 cores: 13–17% less time when the second core is
-     * free, no loss when it is busy), unless CASEFILE_INGEST_PIPELINE=0.
+     * or more (measured on 500k-line syslog and strace files, 2 cores: 13–17% less time with the second core free;
+     * an earlier measurement with both cores busy showed no gain), unless CASEFILE_INGEST_PIPELINE=0.
      */
     pipeline?: boolean | undefined;
   } = {},
