@@ -1,4 +1,4 @@
-import { readPacketAt, writePcapng, type CapturedFrame } from '../../shared/capture/api';
+import { copyFrame, readPacketAt, writePcapng, type CapturedFrame } from '../../shared/capture/api';
 import { ContainerReader } from '../../shared/capture/container/reader';
 import { gunzipChunks } from '../ingest/gunzip';
 import type { Store, ArtifactRow } from '../store/store';
@@ -26,7 +26,7 @@ function framesAt(store: Store, a: ArtifactRow, offsets: readonly number[]): Map
   const reader = new ContainerReader((f) => {
     if (f.offset > last) beyond = true;
     if (wanted.has(f.offset) && !found.has(f.offset)) {
-      found.set(f.offset, { linkType: f.linkType, ts: BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), data: f.data.slice(), origLen: f.origLen });
+      found.set(f.offset, copyFrame(f));
     }
   });
   const first = store.readArtifactRange(a.id, 0, 2);

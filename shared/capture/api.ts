@@ -1,7 +1,7 @@
 /** Public entry points of the capture decoder (pure TypeScript, no Node). */
 export { createCaptureDecoder, decodeCaptureBytes, type CaptureDecoder, type CaptureDecoderOptions } from './decoder';
 export { SrtAccumulator, srtStats, formatSrt, type SrtRow, type SrtStats } from './srt';
-export { readPacketAt, writePcapng, type CapturedFrame } from './index';
+export { copyFrame, readPacketAt, writePcapng, type CapturedFrame } from './index';
 export type { CaptureSummary, RpcData, RpcCred, RpcProgramName } from '../rpc/types';
 
 /** True when the bytes start like a capture this decoder reads (pcap either byte order/resolution, pcapng, or gzip of one). */

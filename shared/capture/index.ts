@@ -13,6 +13,11 @@ export interface CapturedFrame {
   readonly origLen: number;
 }
 
+/** A frame handed out by the container reader, copied so it outlives the callback. */
+export function copyFrame(f: RawFrame): CapturedFrame {
+  return { linkType: f.linkType, ts: BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), data: f.data.slice(), origLen: f.origLen };
+}
+
 /**
  * The frame at byte offset `offset` of a (decompressed) capture, or undefined if no frame starts there.
  * pcapng: block headers are hopped from the start to find the section's interfaces (no frame is decoded).
@@ -50,7 +55,7 @@ export function readPacketAt(capture: Uint8Array, offset: number): CapturedFrame
   let found: CapturedFrame | undefined;
   const reader = new ContainerReader((f: RawFrame) => {
     if (found === undefined) {
-      found = { linkType: f.linkType, ts: BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), data: f.data.slice(), origLen: f.origLen };
+      found = copyFrame(f);
     }
   });
   for (const p of parts) {

@@ -8,7 +8,6 @@
 import { writePcap, type Frame } from './pcapfile';
 
 class Xdr {
-  private readonly words: number[] = [];
   private readonly parts: Uint8Array[] = [];
   u32(v: number): this {
     const b = new Uint8Array(4);
@@ -28,7 +27,6 @@ class Xdr {
     return this;
   }
   bytes(): Uint8Array {
-    void this.words;
     const n = this.parts.reduce((a, p) => a + p.length, 0);
     const out = new Uint8Array(n);
     let o = 0;

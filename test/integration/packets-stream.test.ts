@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { openDb } from '../../electron/store/db';
 import { Backend } from '../../electron/api/backend';
 import { CHUNK } from '../../electron/store/artifact-writer';
-import { readPacketAt, writePcapng, type CapturedFrame } from '../../shared/capture/api';
+import { copyFrame, readPacketAt, writePcapng, type CapturedFrame } from '../../shared/capture/api';
 import { ContainerReader } from '../../shared/capture/container/reader';
 
 /**
@@ -24,7 +24,7 @@ let chunksRead = 0;
 /** The lab's GETATTR flood (a classic pcap, real packets) rewritten as pcapng: large enough for several chunks. */
 function floodAsPcapng(): Uint8Array {
   const frames: CapturedFrame[] = [];
-  const r = new ContainerReader((f) => frames.push({ linkType: f.linkType, ts: BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), data: f.data.slice(), origLen: f.origLen }));
+  const r = new ContainerReader((f) => frames.push(copyFrame(f)));
   r.push(new Uint8Array(readFileSync(join(fx, 'lab__getattr-flood.pcap'))));
   return writePcapng(frames);
 }
