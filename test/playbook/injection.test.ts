@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkScalar, type ValueDef } from '../../shared/playbook/params';
-import { RenderError, renderRun, type Bindings } from '../../shared/playbook/render';
+import { RenderError, remoteCommand, renderRun, type Bindings, type Rendered } from '../../shared/playbook/render';
+import { buildRemoteCommand } from '../../electron/ssh/exec';
 import { checkScriptTemplate } from '../../shared/playbook/template';
 import { bindParams, createRun, RunInputError } from '../../shared/playbook/state';
 import type { Playbook } from '../../shared/playbook/schema';
@@ -59,6 +60,89 @@ function runScript(script: string): void {
     // A failing command is fine; only the canary matters (and the round trip, checked by the caller).
   }
 }
+
+/**
+ * What really reaches a host: the playbook's remote form (`remoteCommand`: requirement check, `sudo -n` when the
+ * step asks for it) wrapped by the SSH layer (`buildRemoteCommand`: pid marker, `timeout`, the words as "$@"),
+ * then run by the login shell (`$SHELL -c`, as sshd does): dash, bash, and zsh when installed. For the sudo
+ * branch a shim `id` claims a non-root uid, so the real `sudo -n` path runs (we are root: sudo lets us).
+ */
+const LOGIN_SHELLS = ['/bin/sh', '/bin/bash', '/bin/zsh', '/usr/bin/zsh'].filter((sh, i, a) => existsSync(sh) && a.findIndex((x) => existsSync(x) && x.endsWith(sh.split('/').pop()!)) === i);
+const shim = join(dir, 'shim');
+mkdirSync(shim);
+writeFileSync(join(shim, 'id'), '#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n');
+chmodSync(join(shim, 'id'), 0o755);
+const SUDO_OK = (() => {
+  try {
+    execFileSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function remoteForms(r: Rendered): { label: string; line: string; env?: NodeJS.ProcessEnv }[] {
+  const forms: { label: string; line: string; env?: NodeJS.ProcessEnv }[] = [];
+  for (const sudo of SUDO_OK ? [false, true] : [false]) {
+    const remote = remoteCommand(r, { sudo, requires: [{ command: 'printf' }, { command: 'cat' }] });
+    for (const wrapSudo of [false, true]) {
+      if (wrapSudo && !SUDO_OK) continue;
+      const line = buildRemoteCommand({ script: remote }, { timeoutSec: 5, sudo: wrapSudo, hasTimeout: true });
+      forms.push({ label: `remoteCommand(sudo=${sudo}) via buildRemoteCommand(sudo=${wrapSudo})`, line, env: sudo ? { ...process.env, PATH: `${shim}:${process.env.PATH ?? ''}` } : undefined });
+    }
+  }
+  return forms;
+}
+
+function runRemote(shell: string, line: string, env?: NodeJS.ProcessEnv): string {
+  try {
+    return execFileSync(shell, ['-c', line], { cwd: dir, timeout: 10_000, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (e) {
+    return String((e as { stdout?: string }).stdout ?? '');
+  }
+}
+
+describe('parameter injection corpus, through the remote wrapper and login shells', () => {
+  it('the shells and the sudo branch are really exercised', () => {
+    expect(LOGIN_SHELLS).toContain('/bin/sh');
+    expect(LOGIN_SHELLS).toContain('/bin/bash');
+    // The shim makes remoteCommand take its `sudo -n` branch: prove it by a command that reports how it ran.
+    const forms = remoteForms(renderRun({ argv: ['sh', '-c', 'echo "uid=$(/usr/bin/id -u) sudo=${SUDO_USER:-none}"'] }, {}, {}));
+    const viaSudo = forms.filter((f) => f.env);
+    if (SUDO_OK) {
+      expect(viaSudo.length).toBeGreaterThan(0);
+      for (const f of viaSudo) expect(runRemote('/bin/sh', f.line, f.env), f.label).toMatch(/sudo=(?!none)/);
+    }
+  });
+
+  for (const [label, def] of DEFS) {
+    it(`${label}: the command the host receives never runs a payload, in any login shell, with or without sudo`, () => {
+      let checked = 0;
+      for (const p of PAYLOADS) {
+        const caseHosts = def.type === 'host' ? [p, 'web-1'] : undefined;
+        if (!checkScalar(def, p, caseHosts).ok) continue;
+        const bindings: Bindings = { v: { def, value: p } };
+        const rendered: Rendered[] = [renderRun({ script: SCRIPTS[0]! }, bindings, { caseHosts }), renderRun({ script: SCRIPTS[2]! }, bindings, { caseHosts })];
+        if (!p.startsWith('-')) rendered.push(renderRun({ argv: ['printf', '%s\\n', '{{v}}'] }, bindings, { caseHosts }));
+        for (const r of rendered) {
+          for (const f of remoteForms(r)) {
+            for (const shell of LOGIN_SHELLS) {
+              const where = `${label} ${JSON.stringify(p)} ${f.label} in ${shell}`;
+              rmSync(join(dir, 'out.txt'), { force: true });
+              const out = runRemote(shell, r.argv ? `${f.line} > out.txt` : f.line, f.env);
+              void out;
+              expect(existsSync(canary), where).toBe(false);
+              // The value arrives as exactly the text given (the first script and the argv form print it).
+              if (r !== rendered[1]) expect(readFileSync(join(dir, 'out.txt'), 'utf8'), where).toBe(`${p}\n`);
+              checked++;
+            }
+          }
+        }
+      }
+      if (label === 'string (any)') expect(checked).toBeGreaterThan(40 * LOGIN_SHELLS.length);
+    }, 120_000);
+  }
+});
 
 describe('parameter injection corpus', () => {
   it('has at least 50 payloads', () => {

@@ -1,11 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../electron/store/db';
 import { Backend } from '../../electron/api/backend';
 import { exportBundle } from '../../electron/export/bundle';
 import { startSshd, type SshdLab } from '../lab/sshd';
+import type { Host } from '../../shared/api/contract';
 
 /**
  * A passphrase typed by the user is used to unlock the key and then forgotten: it must not appear in the
@@ -91,4 +94,114 @@ describe('passphrase asked through the UI', () => {
     backend.store.db.close();
     expect(readFileSync(dbFile).toString('latin1').includes(SECRET)).toBe(false);
   });
+});
+
+/**
+ * Password login (sshd with PasswordAuthentication yes) through the same path the UI uses: a secret.prompt event,
+ * answered with secrets.answer — first wrong, then right. Neither password may reach the database file (nor its
+ * -wal/-shm, read while the database is still open and again after close), the backend log, anything this
+ * process writes to stdout/stderr or the console, the Markdown/HTML reports, or an exported bundle.
+ * The login needs an account with a known password: a throwaway local user, removed afterwards. (sshd runs
+ * with UsePAM no, so keyboard-interactive has no responder here; the client's keyboard-interactive answers go
+ * through the same secret.prompt path.)
+ */
+describe('password login', () => {
+  const PASSWORD = `pw-${randomBytes(9).toString('base64url')}-Lq7!`;
+  const WRONG_PW = `wrong-${randomBytes(9).toString('base64url')}-Zr2?`;
+  const user = `cfsec${randomBytes(3).toString('hex')}`;
+  let pwLab: SshdLab;
+  let pwDir: string;
+
+  beforeAll(async () => {
+    execFileSync('useradd', ['-M', '-N', '-s', '/bin/sh', '-d', '/nonexistent', user], { stdio: 'pipe' });
+    execFileSync('chpasswd', [], { input: `${user}:${PASSWORD}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    pwLab = await startSshd({ alias: 'pwhost', passwordAuth: true });
+    // An alias that logs in as the throwaway user with no usable key, so the password is the only way in.
+    writeFileSync(
+      join(pwLab.home, '.ssh', 'config'),
+      `Host pwhost\n  HostName 127.0.0.1\n  Port ${pwLab.port}\n  User ${user}\n  IdentityFile ~/.ssh/none\n  IdentitiesOnly yes\n  PubkeyAuthentication no\n  ConnectTimeout 5\n`,
+      { mode: 0o600 },
+    );
+    pwDir = mkdtempSync(join(tmpdir(), 'cf-secret-pw-'));
+  });
+  afterAll(async () => {
+    await pwLab?.stop();
+    await pwLab?.cleanup();
+    try {
+      execFileSync('userdel', [user], { stdio: 'pipe' });
+    } catch {
+      /* never created */
+    }
+    if (pwDir) rmSync(pwDir, { recursive: true, force: true });
+  });
+
+  it('never writes a login password to the database, its WAL, logs, stdout/stderr or reports', async () => {
+    const written: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) => {
+      const orig = stream.write.bind(stream);
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'));
+        return (orig as (...a: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write;
+      return () => (stream.write = orig as typeof stream.write);
+    };
+    const restoreOut = capture(process.stdout);
+    const restoreErr = capture(process.stderr);
+    const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((k) => vi.spyOn(console, k));
+    const dbFile = join(pwDir, 'casefile.db');
+    const logs: string[] = [];
+    const places: [string, string][] = [];
+    const scanDir = (when: string): void => {
+      for (const f of readdirSync(pwDir)) places.push([`${when}: ${f}`, readFileSync(join(pwDir, f)).toString('latin1')]);
+    };
+    try {
+      const backend = new Backend({ db: openDb(dbFile), dbFile, home: pwLab.home, prompts: { onUnknownHostKey: async () => false }, onLog: (l) => logs.push(l) });
+      const prompts: { kind: string; prompt: string }[] = [];
+      backend.onEvent((event, payload) => {
+        if (event !== 'secret.prompt') return;
+        const q = payload as { promptId: string; kind: string; prompt: string };
+        prompts.push(q);
+        void backend.call('secrets.answer', { promptId: q.promptId, value: prompts.length === 1 ? WRONG_PW : PASSWORD, remember: false });
+      });
+      const c = backend.store.createCase('pw');
+      const h = (await backend.call('hosts.add', { caseId: c.id, destination: 'pwhost' })) as Host;
+      const exec = () => backend.runner.execAdhoc({ caseId: c.id, host: backend.store.getHost(h.id)!, argv: ['sh', '-c', 'echo logged-in-as-$(id -un)'], timeoutMs: 15_000, kind: 'text', wait: true });
+      // The first attempt gets the wrong password and fails (the app asks once per connection, as the error says).
+      const first = backend.store.getStep(await exec())!;
+      expect(first.status).toBe('failed');
+      expect(JSON.stringify(first.error)).toMatch(/permission denied \(tried password\)/);
+      const step = backend.store.getStep(await exec())!;
+      expect(step.status, JSON.stringify(step, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).toBe('ok');
+      // Both passwords were really asked for and really used: the wrong one refused by sshd, the right one accepted.
+      expect(prompts.map((q) => q.kind)).toEqual(['password', 'password']);
+      expect(pwLab.log()).toMatch(new RegExp(`Failed password for ${user}`));
+      expect(pwLab.log()).toMatch(new RegExp(`Accepted password for ${user}`));
+      const md = ((await backend.call('export.report', { caseId: c.id, format: 'md' })) as { content: string }).content;
+      const html = ((await backend.call('export.report', { caseId: c.id, format: 'html' })) as { content: string }).content;
+      exportBundle(backend.store, c.id, join(pwDir, 'pw.casefile'));
+      expect(existsSync(`${dbFile}-wal`)).toBe(true); // the WAL is scanned while it still holds the recent writes
+      scanDir('open');
+      await backend.dispose();
+      backend.store.db.close();
+      scanDir('closed');
+      places.push(['report.md', md], ['report.html', html], ['backend log', logs.join('\n')]);
+    } finally {
+      restoreOut();
+      restoreErr();
+      for (const s of consoleSpies) {
+        places.push([`console.${s.getMockName()}`, s.mock.calls.map((c) => c.map(String).join(' ')).join('\n')]);
+        s.mockRestore();
+      }
+      places.push(['stdout/stderr', written.join('')]);
+    }
+    expect(places.some(([, t]) => t.includes(`logged-in-as-${user}`))).toBe(true); // the scan does see stored output
+    expect(places.filter(([w]) => w.startsWith('open: casefile.db')).length).toBeGreaterThanOrEqual(2); // db and -wal
+    for (const [where, text] of places) {
+      expect(text.includes(PASSWORD), where).toBe(false);
+      expect(text.includes(WRONG_PW), where).toBe(false);
+      // Also not as base64 or hex (a careless "encoding" is still the password).
+      expect(text.includes(Buffer.from(PASSWORD).toString('base64')), where).toBe(false);
+      expect(text.includes(Buffer.from(PASSWORD).toString('hex')), where).toBe(false);
+    }
+  }, 60_000);
 });

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { openDb } from '../../electron/store/db';
 import { Backend } from '../../electron/api/backend';
@@ -19,6 +21,36 @@ function http(port: number, path: string, o: { method?: string; headers?: Record
     req.on('error', fail);
     req.end(o.body);
   });
+}
+
+/**
+ * The kernel's own view of who listens on a TCP port: the local addresses of LISTEN sockets in /proc/net/tcp and
+ * /proc/net/tcp6 (state 0A), decoded. Independent of what the server prints or reports about itself.
+ */
+function listeningAddresses(port: number): string[] {
+  const out: string[] = [];
+  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 4 || f[3] !== '0A') continue;
+      const [hexAddr, hexPort] = f[1]!.split(':');
+      if (parseInt(hexPort!, 16) !== port) continue;
+      // Addresses are in host (little-endian) order, 32 bits at a time.
+      const words = hexAddr!.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
+      if (!v6) out.push(words[0]!.match(/../g)!.map((b) => parseInt(b, 16)).join('.'));
+      else {
+        const hex = words.join('');
+        out.push(hex === '0'.repeat(32) ? '::' : hex === '0'.repeat(20) + 'ffff' + words[3] ? `::ffff:${words[3]!.match(/../g)!.map((b) => parseInt(b, 16)).join('.')}` : hex.match(/.{4}/g)!.join(':'));
+      }
+    }
+  }
+  return out;
 }
 
 let dir: string;
@@ -60,6 +92,15 @@ describe('browser mode server', () => {
     expect(JSON.parse(l.body).map((c: { name: string }) => c.name)).toEqual(['demo']);
   });
 
+  it('refuses a request with no token header at all', async () => {
+    const r = await http(server.port, '/api/cases.list', { method: 'POST', body: '{}', headers: { host: `127.0.0.1:${server.port}`, 'content-type': 'application/json' } });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.body).code).toBe('token');
+    // The token is a header, never a query parameter or a cookie, for the API.
+    const q = await http(server.port, `/api/cases.list?token=${server.token}`, { method: 'POST', body: '{}', headers: { host: `127.0.0.1:${server.port}`, 'content-type': 'application/json', cookie: `token=${server.token}` } });
+    expect(q.status).toBe(401);
+  });
+
   it('refuses requests without the token or with a wrong one', async () => {
     expect((await api('cases.list', {}, { 'x-casefile-token': '' })).status).toBe(401);
     // One character changed (to a different one: the random token may itself end in 'x').
@@ -73,6 +114,35 @@ describe('browser mode server', () => {
     expect(JSON.parse(o.body).error).toMatch(/cross-origin/);
     expect((await api('cases.list', {}, { host: `evil.example:${server.port}` })).status).toBe(403);
     expect((await api('cases.list', {}, { origin: `http://127.0.0.1:${server.port}` })).status).toBe(200);
+  });
+
+  it('refuses every Host that is not this loopback port, for the API and the page alike (DNS rebinding)', async () => {
+    const hosts = [
+      `evil.example:${server.port}`,
+      `127.0.0.1.evil.example:${server.port}`,
+      `localhost.evil.example:${server.port}`,
+      `127.0.0.1:${server.port + 1}`,
+      '127.0.0.1',
+      `10.0.0.1:${server.port}`,
+      `0.0.0.0:${server.port}`,
+      `[::1]:${server.port}`,
+    ];
+    for (const host of hosts) {
+      expect((await api('cases.list', {}, { host })).status, `API, Host ${JSON.stringify(host)}`).toBe(403);
+      expect((await http(server.port, '/', { headers: { host } })).status, `page, Host ${JSON.stringify(host)}`).toBe(403);
+    }
+    // Foreign and opaque origins (a sandboxed frame or a file:// page sends "null").
+    for (const origin of ['null', `http://127.0.0.1:${server.port + 1}`, `https://127.0.0.1:${server.port}`, `http://evil.example:${server.port}`, 'file://']) {
+      expect((await api('cases.list', {}, { origin })).status, `Origin ${origin}`).toBe(403);
+    }
+    expect((await http(server.port, '/', { headers: { host: `localhost:${server.port}` } })).status).toBe(200);
+    // No Host header at all (HTTP/1.0 allows it; node's client would add one, so this is a raw socket).
+    const raw = await new Promise<string>((ok, fail) => {
+      const sock = connect(server.port, '127.0.0.1', () => sock.end(`POST /api/cases.list HTTP/1.0\r\nx-casefile-token: ${server.token}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`));
+      let got = '';
+      sock.setEncoding('utf8').on('data', (d: string) => (got += d)).on('end', () => ok(got)).on('error', fail);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.[01] 403 /);
   });
 
   it('validates every input with the contract and reports unknown methods', async () => {
@@ -95,6 +165,19 @@ describe('browser mode server', () => {
     expect(safeStaticPath(join(dir, 'static'), '/../static-evil/x.js')).toBeUndefined();
   });
 
+  it('its listening socket is bound to 127.0.0.1 and nothing else (the kernel says so)', async () => {
+    expect(listeningAddresses(server.port)).toEqual(['127.0.0.1']);
+    // Control: the same reading does see a socket bound to every interface.
+    const wide = createServer();
+    await new Promise<void>((ok) => wide.listen(0, '0.0.0.0', ok));
+    try {
+      const p = (wide.address() as { port: number }).port;
+      expect(listeningAddresses(p)).toEqual(['0.0.0.0']);
+    } finally {
+      await new Promise((ok) => wide.close(ok));
+    }
+  });
+
   it('binds to loopback only', async () => {
     const { networkInterfaces } = await import('node:os');
     const other = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
@@ -109,7 +192,24 @@ describe('browser mode server', () => {
   it('pushes events over a WebSocket that needs the token', async () => {
     const bad = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=nope`);
     await expect(new Promise((ok, fail) => (bad.on('open', ok), bad.on('error', fail)))).rejects.toThrow(/403/);
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+    // The right token is not enough: another Origin (a page the user visits) or another Host is refused too,
+    // and so is a missing token.
+    const refused = async (url: string, o: WebSocket.ClientOptions = {}): Promise<void> => {
+      const ws = new WebSocket(url, o);
+      await expect(new Promise((ok, fail) => (ws.on('open', ok), ws.on('error', fail))), `${url} ${JSON.stringify(o)}`).rejects.toThrow(/403/);
+    };
+    const good = `ws://127.0.0.1:${server.port}/events?token=${server.token}`;
+    await refused(good, { origin: 'http://evil.example' });
+    await refused(good, { origin: 'null' });
+    await refused(good, { origin: `http://127.0.0.1:${server.port + 1}` });
+    await refused(good, { headers: { host: `evil.example:${server.port}` } });
+    await refused(`ws://127.0.0.1:${server.port}/events`);
+    await refused(`ws://127.0.0.1:${server.port}/events?token=`);
+    await refused(`ws://127.0.0.1:${server.port}/other?token=${server.token}`);
+    const same = new WebSocket(good, { origin: `http://127.0.0.1:${server.port}` });
+    await new Promise((ok, fail) => (same.on('open', ok), same.on('error', fail)));
+    same.close();
+    const ws = new WebSocket(good);
     await new Promise((ok) => ws.on('open', ok));
     const got = new Promise<{ event: string }>((ok) => ws.on('message', (m) => ok(JSON.parse(String(m)))));
     const c = JSON.parse((await api('cases.create', { name: 'ev' })).body);
