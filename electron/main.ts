@@ -39,6 +39,8 @@ app.whenReady().then(() => {
   mkdirSync(dataDir, { recursive: true });
   const dbFile = join(dataDir, 'casefile.db');
   backend = new Backend({ db: openDb(dbFile), dbFile, playbookDir: join(here, '..', 'playbooks'), vault: safeStorageVault(join(dataDir, 'secrets.bin')) });
+  // Artifacts a killed previous run left half-done are parsed again or reported, never left 'pending' forever.
+  void backend.recoverInterrupted().catch((e: unknown) => console.error(`casefile: recovering interrupted ingests failed: ${e instanceof Error ? e.message : String(e)}`));
 
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {

@@ -22,6 +22,9 @@ import { AuthenticationError, ConnectTimeoutError, HostKeyChangedError, HostKeyN
 type Handler<M extends Method> = (input: ParsedInput<M>) => Promise<Output<M>> | Output<M>;
 export type Handlers = { [M in Method]: Handler<M> };
 
+/** SQLite ran out of room: better-sqlite3 sets the code; an ingest worker passes on only the message. */
+const isDiskFull = (e: unknown): boolean => e instanceof Error && ((e as Error & { code?: unknown }).code === 'SQLITE_FULL' || /database or disk is full/.test(e.message));
+
 const s = (v: bigint | undefined): string | undefined => (v === undefined ? undefined : v.toString());
 const strip = <T extends object>(o: T): T => {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
@@ -253,16 +256,69 @@ export class Backend {
   /** Store bytes as an artifact and parse them (in a worker when large), then re-run the rules. */
   async importArtifact(caseId: number, name: string, bytes: Uint8Array, opts: { kind?: string; hostName?: string; bootTimeNs?: bigint } = {}): Promise<ArtifactRow> {
     const host = opts.hostName ? this.store.upsertHost(caseId, { name: opts.hostName, destination: '' }) : undefined;
-    const id = this.store.putArtifact({ caseId, hostId: host?.id, name, kind: opts.kind ?? 'auto', source: 'import', bootTimeNs: opts.bootTimeNs }, bytes);
-    await ingest(this.store, id, {
-      dbFile: this.opts.dbFile,
-      kind: opts.kind ?? 'auto',
-      bootTimeNs: opts.bootTimeNs,
-      onProgress: (done, total) => this.emit('ingest.progress', { caseId, artifactId: id, done, total }),
-    });
+    const w = this.store.beginArtifact({ caseId, hostId: host?.id, name, kind: opts.kind ?? 'auto', source: 'import', bootTimeNs: opts.bootTimeNs });
+    const id = w.id;
+    try {
+      w.write(bytes);
+      w.finish();
+      await ingest(this.store, id, {
+        dbFile: this.opts.dbFile,
+        kind: opts.kind ?? 'auto',
+        bootTimeNs: opts.bootTimeNs,
+        onProgress: (done, total) => this.emit('ingest.progress', { caseId, artifactId: id, done, total }),
+      });
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      // The ingest rolled back whole (and a cut-off store left no events); say so on the artifact, so it does not
+      // sit 'pending' as if still in progress. Best effort: on a full disk even this update may not fit.
+      const why = `${name} could not be imported: the disk holding the Casefile data is full (SQLITE_FULL). Free some space and import it again.`;
+      try {
+        this.store.markUnparsed(id, 'failed', why);
+      } catch {
+        // recoverInterrupted reports it at the next start
+      }
+      this.emit('case.updated', { caseId });
+      throw new ApiError(why, 'disk-full');
+    }
     this.analyze(caseId);
     this.emit('case.updated', { caseId });
     return this.store.getArtifact(id)!;
+  }
+
+  /**
+   * Artifacts a previous process left 'pending' because it was killed (SIGKILL, power loss) while storing or
+   * parsing them. Each ingest is one transaction, so the kill rolled it back whole; without this they stayed
+   * 'pending' forever and looked as if still in progress. Called once at startup by the long-lived front ends
+   * (desktop, browser mode): bytes stored completely are parsed again (an ingest replaces an artifact's events,
+   * so parsing twice is harmless); bytes cut off mid-collection by a step are parsed as far as they go (the
+   * ingest warns that the artifact is incomplete); an import cut off while its bytes were being stored is marked
+   * failed with the reason, as its events would cover an arbitrary prefix of the file.
+   */
+  async recoverInterrupted(): Promise<{ readonly reingested: readonly number[]; readonly failed: readonly number[] }> {
+    const rows = this.store.db
+      .prepare("SELECT id, case_id AS caseId, complete, source FROM artifacts WHERE parse_status = 'pending' ORDER BY id")
+      .all() as { id: number; caseId: number; complete: number; source: string }[];
+    const reingested: number[] = [];
+    const failed: number[] = [];
+    const cases = new Set<number>();
+    for (const r of rows) {
+      cases.add(r.caseId);
+      if (r.complete === 0 && r.source === 'import') {
+        const stored = this.store.db.prepare('SELECT coalesce(sum(length(data)), 0) FROM artifact_chunks WHERE artifact_id = ?').pluck().get(r.id) as number;
+        this.store.db
+          .prepare("UPDATE artifacts SET parse_status = 'failed', parse_warnings = ?, size = ? WHERE id = ? AND parse_status = 'pending' AND complete = 0")
+          .run(JSON.stringify([`the import was interrupted (Casefile stopped after storing ${stored} bytes): import the file again`]), stored, r.id);
+        failed.push(r.id);
+        continue;
+      }
+      await ingest(this.store, r.id, { dbFile: this.opts.dbFile, onProgress: (done, total) => this.emit('ingest.progress', { caseId: r.caseId, artifactId: r.id, done, total }) });
+      reingested.push(r.id);
+    }
+    for (const caseId of cases) {
+      if (!this.store.getCase(caseId)?.readOnly) this.analyze(caseId);
+      this.emit('case.updated', { caseId });
+    }
+    return { reingested, failed };
   }
 
   private makeHandlers(): Handlers {

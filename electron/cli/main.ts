@@ -268,6 +268,8 @@ async function cmdServe(args: readonly string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
   const server = await startServer({ backend, port, staticDir: values['static-dir'] ?? join(repoRoot, 'dist', 'renderer') });
+  // Artifacts a killed previous run left half-done are parsed again or reported, never left 'pending' forever.
+  void backend.recoverInterrupted().catch((e: unknown) => err(`casefile serve: recovering interrupted ingests failed: ${e instanceof Error ? e.message : String(e)}`));
   out(`Casefile browser mode: ${server.url}`);
   err(`  data: ${file}\n  bound to 127.0.0.1 only; the token in the URL is required for every API call. Ctrl-C to stop.`);
   if (values.open) {

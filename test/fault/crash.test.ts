@@ -1,64 +1,81 @@
 /**
  * Fault: the backend killed with SIGKILL during a large ingest, 20 times over the same store (issue 7). A child
- * process (ingest-child.ts) streams a 12k-line syslog into an artifact and ingests it, again and again; we kill
- * it at a random moment (seeded, reproducible: FAULT_SEED) and then open the store as the app would. Every time:
- * `PRAGMA integrity_check` is ok, the FTS index agrees with the events table, every artifact is either still
- * pending with no events or holds exactly the full event count of that file (one transaction per ingest),
- * and the case reopens through Backend (the API the UI uses).
+ * process (ingest-child.ts) imports a syslog file again and again through Backend.importArtifact, the path the
+ * app takes: a 1.2 MB file is parsed inline, an 8.2 MiB one in the ingest worker thread with the pipeline parse
+ * worker. We kill it (seeded, reproducible: FAULT_SEED) five times in a big file's worker ingest, five times
+ * while a big file's bytes are being stored, and ten times at a random moment among small imports, and after EVERY kill reopen the store as the app does at startup (openDb, new Backend,
+ * recoverInterrupted). Every time: `PRAGMA integrity_check` is ok, the FTS index agrees with the events table;
+ * before recovery every artifact is pending with no events (a rolled-back ingest, or bytes cut off while being
+ * stored) or parsed with exactly its file's event count (one transaction per ingest); after recovery none is
+ * left pending: a rolled-back ingest is parsed again to the full count, a cut-off import is reported as failed
+ * with the reason, and the case reads back through the API the UI uses.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../electron/api/backend';
-import { ingestArtifact } from '../../electron/ingest/ingest';
-import { openDb } from '../../electron/store/db';
-import { Store } from '../../electron/store/store';
+import { PIPELINE_MIN_BYTES } from '../../electron/ingest/pipeline';
+import { WORKER_THRESHOLD_BYTES } from '../../electron/ingest/run';
+import { openDb, type Db } from '../../electron/store/db';
 import { generateSyslog, rng } from '../bench/common';
 import { alive, killPid, waitFor } from '../lab/proc';
 
 const TRIALS = 20;
 const SEED = Number(process.env.FAULT_SEED ?? 20261121);
 const root = path.resolve(__dirname, '..', '..');
+type Label = 'small' | 'big';
 let dir: string;
-let input: string;
-let expected: number;
+const input: Record<Label, string> = { small: '', big: '' };
+/** The full event count of each file, from a clean import through Backend in this process. */
+const expected: Record<Label, number> = { small: 0, big: 0 };
 const started: number[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-fault-crash-'));
-  input = path.join(dir, 'syslog.log');
-  generateSyslog(input, 12_000, 5);
-  // The full event count of this file, from a clean ingest in this process.
+  input.small = path.join(dir, 'small.log');
+  input.big = path.join(dir, 'big.log');
+  generateSyslog(input.small, 12_000, 5);
+  generateSyslog(input.big, 88_000, 5);
   const db = openDb(path.join(dir, 'reference.db'));
-  const store = new Store(db);
-  const c = store.createCase('ref');
-  const id = store.putArtifact({ caseId: c.id, name: 'syslog', kind: 'auto', source: 'import' }, readFileSync(input));
-  expected = ingestArtifact(store, id).eventCount;
-  db.close();
-});
+  const backend = new Backend({ db, dbFile: path.join(dir, 'reference.db') });
+  try {
+    const c = backend.store.createCase('ref');
+    for (const l of ['small', 'big'] as const) {
+      const a = await backend.importArtifact(c.id, l, readFileSync(input[l]));
+      expect(a.parseStatus).toBe('parsed');
+      expected[l] = a.eventCount;
+    }
+  } finally {
+    await backend.dispose();
+    db.close();
+  }
+}, 60_000);
 afterAll(() => {
   for (const p of started) if (alive(p)) killPid(p, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Ingests the children finished through the pipeline worker (a kill can land in one of those too). */
-let pipelinedDone = 0;
+/** When to kill: `delayMs` after the child prints a line starting with `on`. */
+type Plan = { label: Label; on: 'ready' | 'store 0' | 'ingest 0'; delayMs: number };
 
-/** Start the child, wait until it has the store open, kill it `delayMs` later; resolve with the phase it was in. */
-function crashOnce(dbFile: string, delayMs: number): Promise<string> {
+/** Start the child, kill it as planned; resolve with the phase it was in (its last line) and the imports it finished. */
+function crashOnce(dbFile: string, plan: Plan): Promise<{ phase: string; done: number }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.mjs'), path.join(root, 'test', 'fault', 'ingest-child.ts'), dbFile, input], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.mjs'), path.join(root, 'test', 'fault', 'ingest-child.ts'), dbFile, input[plan.label], plan.label], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     started.push(p.pid!);
     let out = '';
     let err = '';
     let armed = false;
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!armed && out.includes('ready\n')) {
+      if (!armed && out.split('\n').some((l) => l.startsWith(plan.on))) {
         armed = true;
-        setTimeout(() => killPid(p.pid!, 'SIGKILL'), delayMs);
+        setTimeout(() => killPid(p.pid!, 'SIGKILL'), plan.delayMs);
       }
     });
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -66,97 +83,145 @@ function crashOnce(dbFile: string, delayMs: number): Promise<string> {
     p.on('close', (code, signal) => {
       if (signal !== 'SIGKILL') return reject(new Error(`ingest child ended by itself (code ${code}): ${err.slice(-800)}`));
       const lines = out.trim().split('\n');
-      pipelinedDone += lines.filter((l) => l.endsWith(' pipelined')).length;
-      resolve(lines[lines.length - 1]!.split(' ')[0]!);
+      resolve({ phase: lines[lines.length - 1]!.split(' ')[0]!, done: lines.filter((l) => l.startsWith('done ')).length });
     });
   });
 }
 
-function checkStore(dbFile: string): { artifacts: number; pending: number; complete: number } {
+/**
+ * Checked on a connection of its own: SQLite 3.54's `PRAGMA integrity_check` reads FTS5 through the connection's
+ * cached index structure and, on a connection that read the index before another connection (the ingest
+ * worker's) wrote to it, reports "fts5: corruption found reading blob …" for a sound file.
+ */
+function sound(dbFile: string): void {
   const db = openDb(dbFile);
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
     // FTS5 external-content check: the index holds exactly the rows of `events` (throws SQLITE_CORRUPT_VTAB otherwise).
     db.prepare("INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 1)").run();
-    const rows = db
-      .prepare(
-        `SELECT a.id, a.parse_status, a.event_count, a.complete, (SELECT count(*) FROM events e WHERE e.artifact_id = a.id) AS n,
-         (SELECT count(*) FROM artifacts_fts f WHERE f.rowid = a.id) AS fts FROM artifacts a ORDER BY a.id`,
-      )
-      .all() as { id: number; parse_status: string; event_count: number; complete: number; n: number; fts: number }[];
-    let pending = 0;
-    let complete = 0;
-    for (const r of rows) {
-      if (r.parse_status === 'pending') {
-        expect({ id: r.id, n: r.n, count: r.event_count, fts: r.fts }).toEqual({ id: r.id, n: 0, count: 0, fts: 0 });
-        pending++;
-      } else {
-        // Parsed means all of it: every event, indexed for full text (the integrity-check above proves events_fts
-        // holds exactly the events). A clean parse is searched through its events, so it has no separate body row;
-        // a partial one would (same transaction).
-        expect({ id: r.id, status: r.parse_status, n: r.n, count: r.event_count, complete: r.complete, fts: r.fts }).toEqual({ id: r.id, status: 'parsed', n: expected, count: expected, complete: 1, fts: 0 });
-        complete++;
-      }
-    }
-    return { artifacts: rows.length, pending, complete };
   } finally {
     db.close();
   }
 }
 
-/** Artifacts whose bytes were fully stored but whose ingest was rolled back by a kill. */
-function rolledBackIngests(dbFile: string): number {
-  const db = openDb(dbFile, { readonly: true });
+type Row = { id: number; name: string; parse_status: string; parse_warnings: string; event_count: number; complete: number; n: number; fts: number };
+function rows(db: Db): Row[] {
+  return db
+    .prepare(
+      `SELECT a.id, a.name, a.parse_status, a.parse_warnings, a.event_count, a.complete, (SELECT count(*) FROM events e WHERE e.artifact_id = a.id) AS n,
+       (SELECT count(*) FROM artifacts_fts f WHERE f.rowid = a.id) AS fts FROM artifacts a ORDER BY a.id`,
+    )
+    .all() as Row[];
+}
+const labelOf = (name: string): Label => (name.startsWith('syslog-big-') ? 'big' : 'small');
+
+/** What the kills left, before recovery and as recovery handled it. */
+const tally = { rolledBack: { small: 0, big: 0 }, cutStores: 0, parsedByChild: 0, reingested: 0, reportedFailed: 0 };
+
+/** Reopen the store as the app does at startup and check it, before and after recovering interrupted imports. */
+async function reopen(dbFile: string): Promise<void> {
+  const db = openDb(dbFile);
+  const backend = new Backend({ db, dbFile });
   try {
-    return db.prepare("SELECT count(*) FROM artifacts WHERE parse_status = 'pending' AND complete = 1").pluck().get() as number;
+    sound(dbFile);
+    const pendingComplete: number[] = [];
+    const pendingCut: number[] = [];
+    const failedBefore = new Set<number>();
+    for (const r of rows(db)) {
+      const want = expected[labelOf(r.name)];
+      if (r.parse_status === 'pending') {
+        // Nothing of a rolled-back ingest remains: no events, no counts, no full-text body.
+        expect({ id: r.id, n: r.n, count: r.event_count, fts: r.fts }).toEqual({ id: r.id, n: 0, count: 0, fts: 0 });
+        (r.complete ? pendingComplete : pendingCut).push(r.id);
+      } else if (r.parse_status === 'failed') {
+        // Reported by an earlier recovery: an import cut off while its bytes were stored.
+        expect({ id: r.id, n: r.n, complete: r.complete }).toEqual({ id: r.id, n: 0, complete: 0 });
+        expect(r.parse_warnings).toMatch(/import was interrupted/);
+        failedBefore.add(r.id);
+      } else {
+        // Parsed means all of it: every event, indexed for full text (the integrity-check above proves events_fts
+        // holds exactly the events). A clean parse is searched through its events, so it has no body row.
+        expect({ id: r.id, status: r.parse_status, n: r.n, count: r.event_count, complete: r.complete, fts: r.fts }).toEqual({ id: r.id, status: 'parsed', n: want, count: want, complete: 1, fts: 0 });
+      }
+    }
+    for (const id of pendingComplete) tally.rolledBack[labelOf(rows(db).find((r) => r.id === id)!.name)]++;
+    tally.cutStores += pendingCut.length;
+
+    // Recovery, as the desktop app and browser mode run it at startup: nothing is left pending.
+    const rec = await backend.recoverInterrupted();
+    expect([...rec.reingested]).toEqual(pendingComplete);
+    expect([...rec.failed]).toEqual(pendingCut);
+    tally.reingested += rec.reingested.length;
+    tally.reportedFailed += rec.failed.length;
+    sound(dbFile);
+
+    const c = backend.store.findCase('crash')!;
+    expect(c).toBeDefined();
+    const detail = (await backend.call('cases.get', { caseId: c.id })) as { artifacts: { id: number; name: string; parseStatus: string; parseWarnings: string[]; eventCount: number; complete: boolean; size: number }[] };
+    const after = new Map(rows(db).map((r) => [r.id, r]));
+    expect(detail.artifacts.map((a) => a.id)).toEqual([...after.keys()]);
+    for (const a of detail.artifacts) {
+      const want = expected[labelOf(a.name)];
+      const r = after.get(a.id)!;
+      if (pendingCut.includes(a.id) || failedBefore.has(a.id)) {
+        // The user sees why: the import was cut off, with how much was stored, and to import it again.
+        expect({ status: a.parseStatus, events: a.eventCount, n: r.n, complete: a.complete }).toEqual({ status: 'failed', events: 0, n: 0, complete: false });
+        expect(a.parseWarnings.join(' ')).toMatch(/the import was interrupted \(Casefile stopped after storing \d+ bytes\): import the file again/);
+        expect(a.size).toBeLessThanOrEqual(statSync(input[labelOf(a.name)]).size);
+      } else {
+        expect({ id: a.id, status: a.parseStatus, events: a.eventCount, n: r.n, complete: a.complete }).toEqual({ id: a.id, status: 'parsed', events: want, n: want, complete: true });
+      }
+    }
+    if (detail.artifacts.some((a) => a.parseStatus === 'parsed')) {
+      const hits = (await backend.call('search', { caseId: c.id, query: 'responding' })) as unknown[];
+      expect(hits.length).toBeGreaterThan(0);
+    }
+    tally.parsedByChild = detail.artifacts.filter((a) => a.parseStatus === 'parsed').length - tally.reingested;
   } finally {
+    await backend.dispose();
     db.close();
   }
 }
 
 describe('backend killed with SIGKILL during a large ingest, 20 trials', () => {
-  it('the store is intact after every kill, no artifact is half-ingested, and the case reopens', async () => {
-    expect(expected).toBeGreaterThan(5000);
+  it('after every kill the store is intact, no artifact is half-ingested, and the case reopens with nothing left pending', async () => {
+    // The two files take the two paths of the app: inline, and worker thread + pipeline.
+    expect(statSync(input.small).size).toBeLessThan(WORKER_THRESHOLD_BYTES);
+    expect(statSync(input.big).size).toBeGreaterThanOrEqual(PIPELINE_MIN_BYTES);
+    expect(expected.small).toBeGreaterThan(5000);
+    expect(expected.big).toBeGreaterThan(50_000);
     const dbFile = path.join(dir, 'casefile.db');
     const r = rng(SEED);
     const phases: Record<string, number> = {};
-    let last = { artifacts: 0, pending: 0, complete: 0 };
+    let trials = 0;
     for (let i = 0; i < TRIALS; i++) {
-      const delay = 50 + Math.floor(r() * 1500);
-      const phase = await crashOnce(dbFile, delay);
-      phases[phase] = (phases[phase] ?? 0) + 1;
-      last = checkStore(dbFile);
+      const plans: Plan[] = [
+        { label: 'big', on: 'ingest 0', delayMs: 50 + Math.floor(r() * 900) }, // inside the worker's ingest transaction
+        { label: 'big', on: 'store 0', delayMs: Math.floor(r() * 40) }, // while the bytes are being stored
+        { label: 'small', on: 'ready', delayMs: 50 + Math.floor(r() * 1200) }, // anywhere among several inline imports
+        { label: 'small', on: 'ready', delayMs: 50 + Math.floor(r() * 1200) },
+      ];
+      const plan = plans[i % plans.length]!;
+      const got = await crashOnce(dbFile, plan);
+      const key = `${plan.label}:${got.phase}`;
+      phases[key] = (phases[key] ?? 0) + 1;
+      await reopen(dbFile);
+      trials++;
     }
-    // The kills landed where it matters: most of the child's time is the ingest transaction.
-    expect(phases.ingest ?? 0, JSON.stringify(phases)).toBeGreaterThanOrEqual(3);
-    // Half the child's ingests parse in the pipeline worker; some of those finished, so kills fell among them.
-    expect(pipelinedDone).toBeGreaterThanOrEqual(1);
-    // Every kill after `beginArtifact` left a row (a kill before it leaves none). A kill inside the ingest
-    // transaction leaves the artifact pending (rolled back); one after its commit but before the child said
-    // "done" leaves it parsed. Both kinds happened, and every finished loop left a parsed artifact.
-    expect(last.artifacts).toBeGreaterThanOrEqual((phases.ingest ?? 0) + (phases.done ?? 0));
-    expect(last.pending + last.complete).toBe(last.artifacts);
-    expect(rolledBackIngests(dbFile)).toBeGreaterThanOrEqual(1);
-    expect(last.complete).toBeGreaterThanOrEqual(phases.done ?? 0);
-
-    // The case reopens through the API the UI uses, and a pending artifact can be ingested after the crash.
-    const db = openDb(dbFile);
-    const backend = new Backend({ db, dbFile, playbookDir: path.join(root, 'playbooks') });
-    try {
-      const cases = (await backend.call('cases.list', {})) as { id: number; name: string }[];
-      const c = cases.find((x) => x.name === 'crash')!;
-      expect(c).toBeDefined();
-      const detail = (await backend.call('cases.get', { caseId: c.id })) as { artifacts: { id: number; eventCount: number }[] };
-      expect(detail.artifacts).toHaveLength(last.artifacts);
-      const pending = backend.store.listArtifacts(c.id).find((a) => a.parseStatus === 'pending' && a.complete);
-      if (pending) expect(ingestArtifact(backend.store, pending.id).eventCount).toBe(expected);
-      const hits = (await backend.call('search', { caseId: c.id, query: 'responding' })) as unknown[];
-      expect(hits.length).toBeGreaterThan(0);
-    } finally {
-      await backend.dispose();
-      db.close();
-    }
+    expect(trials).toBe(TRIALS);
+    const seen = JSON.stringify({ phases, tally });
+    // The kills landed where it matters, on both paths: ingests rolled back in the worker (big) and inline
+    // (small), imports cut off mid-store, and imports the child finished.
+    expect(phases['big:ingest'] ?? 0, seen).toBeGreaterThanOrEqual(3);
+    expect(phases['small:ingest'] ?? 0, seen).toBeGreaterThanOrEqual(1);
+    expect(tally.rolledBack.big, seen).toBeGreaterThanOrEqual(3);
+    expect(tally.rolledBack.small, seen).toBeGreaterThanOrEqual(1);
+    expect(tally.cutStores, seen).toBeGreaterThanOrEqual(1);
+    expect(tally.parsedByChild, seen).toBeGreaterThanOrEqual(1);
+    expect(tally.reingested, seen).toBe(tally.rolledBack.big + tally.rolledBack.small);
+    expect(tally.reportedFailed, seen).toBe(tally.cutStores);
+    console.log(`crash fault: ${seen}`);
     await waitFor('children gone', () => started.every((p) => !alive(p)), 2000);
-  }, 150_000);
+  }, 240_000);
 });

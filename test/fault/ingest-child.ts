@@ -1,37 +1,42 @@
 /**
- * Child process for the SIGKILL fault test: ingests the same text file again and again into DB through the
- * real path (bytes streamed into an artifact in 256 KiB writes, then ingestArtifact: parse + events + FTS in
- * one transaction) until it is killed. It prints its phase before each step so the parent knows where the
- * kill landed. Run: node bin/run-ts.mjs test/fault/ingest-child.ts DB FILE
+ * Child process for the SIGKILL fault test: imports the same text file again and again into DB through the path
+ * the app takes (Backend.importArtifact: the bytes stored as an artifact, then parsed inline when small or in
+ * the ingest worker thread when large — with the pipeline parse worker from 8 MiB — events + FTS in one
+ * transaction, then the findings rules) until it is killed. It prints its phase as it goes so the parent knows
+ * where the kill landed: `store I` before the bytes are stored, `ingest I` at the first progress of the parse,
+ * `done I` once the import returned. Run: node bin/run-ts.mjs test/fault/ingest-child.ts DB FILE LABEL
  */
 import { readFileSync } from 'node:fs';
+import { Backend } from '../../electron/api/backend';
 import { openDb } from '../../electron/store/db';
-import { Store } from '../../electron/store/store';
-import { ingestArtifact } from '../../electron/ingest/ingest';
 
 export async function main(args: string[]): Promise<number> {
-  const [dbFile, file] = args;
-  if (!dbFile || !file) {
-    process.stderr.write('usage: ingest-child.ts DB FILE\n');
+  const [dbFile, file, label] = args;
+  if (!dbFile || !file || !label) {
+    process.stderr.write('usage: ingest-child.ts DB FILE LABEL\n');
     return 2;
   }
   const bytes = readFileSync(file);
   const db = openDb(dbFile);
-  const store = new Store(db);
-  const c = store.ensureCase('crash');
-  const h = store.upsertHost(c.id, { name: 'web1' });
+  const backend = new Backend({ db, dbFile });
+  const c = backend.store.ensureCase('crash');
+  // Pipes are written synchronously on Linux: a phase line is out before the step it announces starts.
   const say = (s: string): void => {
     process.stdout.write(`${s}\n`);
   };
+  let phase = '';
+  backend.onEvent((event) => {
+    if (event === 'ingest.progress' && phase.startsWith('store ')) {
+      phase = `ingest ${phase.slice(6)}`;
+      say(phase);
+    }
+  });
   say('ready');
   for (let i = 0; ; i++) {
-    say(`store ${i}`);
-    const w = store.beginArtifact({ caseId: c.id, hostId: h.id, name: `syslog-${process.pid}-${i}`, kind: 'auto', source: 'import' });
-    for (let off = 0; off < bytes.length; off += 256 * 1024) w.write(bytes.subarray(off, off + 256 * 1024));
-    w.finish({ exitCode: 0 });
-    say(`ingest ${i}`);
-    // Every other ingest parses in the pipeline worker (the default for large artifacts), so kills land in both.
-    const r = ingestArtifact(store, w.id, { pipeline: i % 2 === 1 });
-    say(`done ${i}${r.pipelined ? ' pipelined' : ''}`);
+    phase = `store ${i}`;
+    say(phase);
+    const a = await backend.importArtifact(c.id, `syslog-${label}-${process.pid}-${i}`, bytes, { hostName: 'web1' });
+    phase = `done ${i}`;
+    say(`${phase} ${a.eventCount}`);
   }
 }
