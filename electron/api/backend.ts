@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { API, type EventName, type EventPayload, type Method, type Output, type ParsedInput } from '../../shared/api/contract';
 import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
 import type { Db } from '../store/db';
+import { jsonOr } from '../store/rows';
 import { ingest } from '../ingest/run';
 import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
@@ -24,6 +25,10 @@ export type Handlers = { [M in Method]: Handler<M> };
 
 /** SQLite ran out of room: better-sqlite3 sets the code; an ingest worker passes on only the message. */
 const isDiskFull = (e: unknown): boolean => e instanceof Error && ((e as Error & { code?: unknown }).code === 'SQLITE_FULL' || /database or disk is full/.test(e.message));
+
+/** Noted on an artifact before recoverInterrupted parses it again; after this many notes it gives up. */
+const RECOVERY_NOTE = 'Casefile stopped while parsing this artifact; parsing it again';
+const MAX_RECOVERY_TRIES = 2;
 
 const s = (v: bigint | undefined): string | undefined => (v === undefined ? undefined : v.toString());
 const strip = <T extends object>(o: T): T => {
@@ -296,21 +301,35 @@ export class Backend {
    */
   async recoverInterrupted(): Promise<{ readonly reingested: readonly number[]; readonly failed: readonly number[] }> {
     const rows = this.store.db
-      .prepare("SELECT id, case_id AS caseId, complete, source FROM artifacts WHERE parse_status = 'pending' ORDER BY id")
-      .all() as { id: number; caseId: number; complete: number; source: string }[];
+      .prepare("SELECT id, case_id AS caseId, name, complete, source, parse_warnings AS warnings FROM artifacts WHERE parse_status = 'pending' ORDER BY id")
+      .all() as { id: number; caseId: number; name: string; complete: number; source: string; warnings: string | null }[];
     const reingested: number[] = [];
     const failed: number[] = [];
     const cases = new Set<number>();
+    const fail = (id: number, why: string, size?: number): void => {
+      this.store.db
+        .prepare("UPDATE artifacts SET parse_status = 'failed', parse_warnings = ?, size = coalesce(?, size) WHERE id = ? AND parse_status = 'pending'")
+        .run(JSON.stringify([why]), size ?? null, id);
+      failed.push(id);
+    };
     for (const r of rows) {
       cases.add(r.caseId);
       if (r.complete === 0 && r.source === 'import') {
         const stored = this.store.db.prepare('SELECT coalesce(sum(length(data)), 0) FROM artifact_chunks WHERE artifact_id = ?').pluck().get(r.id) as number;
-        this.store.db
-          .prepare("UPDATE artifacts SET parse_status = 'failed', parse_warnings = ?, size = ? WHERE id = ? AND parse_status = 'pending' AND complete = 0")
-          .run(JSON.stringify([`the import was interrupted (Casefile stopped after storing ${stored} bytes): import the file again`]), stored, r.id);
-        failed.push(r.id);
+        fail(r.id, `the import was interrupted (Casefile stopped after storing ${stored} bytes): import the file again`, stored);
         continue;
       }
+      // A parse that itself brings the process down would otherwise be retried at every start, for ever: each
+      // attempt is noted (committed) before it runs, and the ingest's own warnings replace the note when it ends.
+      const notes = jsonOr<unknown>(r.warnings, []);
+      const tries = Array.isArray(notes) ? notes.filter((w) => typeof w === 'string' && w.startsWith(RECOVERY_NOTE)).length : 0;
+      if (tries >= MAX_RECOVERY_TRIES) {
+        fail(r.id, `${r.name}: Casefile stopped ${tries} times while parsing it again at startup, so it is no longer retried; its bytes are kept (open or export them), and importing it again retries the parse`);
+        continue;
+      }
+      this.store.db
+        .prepare("UPDATE artifacts SET parse_warnings = json_insert(coalesce(parse_warnings, '[]'), '$[#]', ?) WHERE id = ?")
+        .run(`${RECOVERY_NOTE} (attempt ${tries + 1} of ${MAX_RECOVERY_TRIES})`, r.id);
       await ingest(this.store, r.id, { dbFile: this.opts.dbFile, onProgress: (done, total) => this.emit('ingest.progress', { caseId: r.caseId, artifactId: r.id, done, total }) });
       reingested.push(r.id);
     }
