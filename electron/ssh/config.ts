@@ -12,7 +12,7 @@
  * The lexing is done by the `ssh-config` package; only the evaluation, which it gets subtly wrong
  * (`?` matching zero chars, no Include), is ours.
  */
-import { globSync, readFileSync } from 'node:fs';
+import { globSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SSHConfig, { LineType, type Line } from 'ssh-config';
@@ -140,13 +140,39 @@ export function expandTilde(p: string, home: string): string {
   return p;
 }
 
+/** Larger than any real ssh config; a bigger "config" is a mistake (or a device) and is not read. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 function readConfigText(file: string): string | undefined {
   try {
+    // Only regular files: an Include glob can name a device or a FIFO (`Include /dev/*`), and reading /dev/zero
+    // or a tty would never end. /dev/null is the usual "no config" (`ssh -F /dev/null`); a directory matched by
+    // an Include glob reads as nothing, as in OpenSSH (its getline fails and the file counts as empty).
+    const st = statSync(file);
+    if (st.isDirectory()) return undefined;
+    if (!st.isFile()) {
+      if (realpathSync(file) === '/dev/null') return '';
+      throw new SshConfigError(`cannot read ssh config ${file}: not a regular file`);
+    }
+    if (st.size > MAX_CONFIG_BYTES) throw new SshConfigError(`cannot read ssh config ${file}: ${st.size} bytes is too large for an ssh config (limit ${MAX_CONFIG_BYTES})`);
     return readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof SshConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new SshConfigError(`cannot read ssh config ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The `ssh-config` lexer throws plain Errors, and TypeErrors on some malformed lines (a directive whose value is an
+ * unclosed quote: found by fuzzing): either way the file is unreadable, which the user is told as an SshConfigError.
+ */
+function parseConfigText(text: string, file: string): readonly Line[] {
+  try {
+    return SSHConfig.parse(text);
+  } catch (e) {
+    throw new SshConfigError(`cannot parse ssh config ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -156,7 +182,7 @@ function evalFile(file: string, baseDir: string, ctx: EvalContext, out: Collecte
   const text = readConfigText(file);
   if (text === undefined) return;
   out.files.push(file);
-  const lines = SSHConfig.parse(text);
+  const lines = parseConfigText(text, file);
   evalLines(lines, file, baseDir, ctx, out, { active, neverMatch }, depth);
 }
 
@@ -394,7 +420,7 @@ function collectHostNames(file: string, baseDir: string, home: string, depth: nu
       if ('config' in line) walk(line.config);
     }
   };
-  walk(SSHConfig.parse(text));
+  walk(parseConfigText(text, file));
 }
 
 /** "Import hosts from ~/.ssh/config": every concrete (wildcard-free, non-negated) Host name with its resolved settings. */

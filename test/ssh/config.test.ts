@@ -168,6 +168,27 @@ describe('resolveDestination details', () => {
     const x = resolveDestination('x', { home: h2, systemConfigPath: false });
     expect([x.user, x.port]).toEqual(['fromx', 2444]);
   });
+  it('Include of things that are not config files: a directory reads as nothing (as ssh -G), /dev/null is empty, a device or FIFO is an error, never a hang', () => {
+    const h3 = path.join(dir, 'home3');
+    mkdirSync(path.join(h3, '.ssh', 'd', 'sub.conf'), { recursive: true }); // a directory the glob matches
+    writeFileSync(path.join(h3, '.ssh', 'd', 'a.conf'), 'Host dirhost\n  HostName 10.3.3.3\n');
+    const conf = path.join(h3, '.ssh', 'config');
+    writeFileSync(conf, `Include ${path.join(h3, '.ssh', 'd')}/*.conf\nHost *\n  Port 2555\n`);
+    const r = resolveDestination('dirhost', { configPath: conf, home: h3 });
+    const g = sshG('dirhost', conf);
+    expect([r.hostName, r.port]).toEqual(['10.3.3.3', 2555]);
+    expect([g.get('hostname')?.[0], Number(g.get('port')?.[0])]).toEqual([r.hostName, r.port]);
+    // `ssh -F /dev/null`: no config at all.
+    expect(resolveDestination('plain', { configPath: '/dev/null', home: h3, systemConfigPath: false }).hostName).toBe('plain');
+    // /dev/zero would be read for ever; a FIFO with no writer would block for ever.
+    const fifo = path.join(h3, 'fifo.conf');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    for (const bad of ['/dev/zero', fifo]) {
+      const c = path.join(h3, `inc-${path.basename(bad)}`);
+      writeFileSync(c, `Include ${bad}\n`);
+      expect(() => resolveDestination('x', { configPath: c, home: h3, systemConfigPath: false })).toThrow(/not a regular file/);
+    }
+  });
   it('resolves a ProxyJump chain hop by hop through the config, user@host:port hops included', () => {
     const r = resolveDestination('inner', { configPath: cfg, home });
     expect(r.proxyJump.map((h) => [h.user, h.hostName, h.port])).toEqual([
