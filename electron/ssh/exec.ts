@@ -142,6 +142,11 @@ export function killTreeScript(pid: number, sudo: boolean): string {
   return `${processTreeScript(pid, false)} | cut -f1 | xargs -r ${sudo ? 'sudo -n ' : ''}kill -KILL 2>/dev/null; true`;
 }
 
+/** A PID as printed by the kernel (pid_t: at most 10 digits), else undefined: never NaN or an unsafe number. */
+function pidOf(text: string): number | undefined {
+  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+}
+
 export function parseProcessTree(text: string): RemoteProcess[] {
   const out: RemoteProcess[] = [];
   for (const line of text.split('\n')) {
@@ -152,13 +157,18 @@ export function parseProcessTree(text: string): RemoteProcess[] {
     const close = stat.lastIndexOf(')');
     if (open < 0 || close < open) continue;
     const rest = stat.slice(close + 2).split(' ');
+    // A damaged line (remote output is untrusted) is skipped rather than turned into NaN pids (found by fuzzing).
+    const pid = pidOf(pidText);
+    const ppid = rest[1] === undefined ? 0 : pidOf(rest[1]);
+    if (pid === undefined || ppid === undefined) continue;
+    const tracedBy = tracer && tracer !== '-' ? pidOf(tracer) : undefined;
     out.push({
-      pid: Number(pidText),
-      ppid: Number(rest[1] ?? 0),
+      pid,
+      ppid,
       comm: stat.slice(open + 1, close),
       state: rest[0] ?? '?',
       wchan: wchan || '0',
-      ...(tracer && tracer !== '-' ? { tracedBy: Number(tracer) } : {}),
+      ...(tracedBy !== undefined ? { tracedBy } : {}),
     });
   }
   return out;
@@ -227,12 +237,22 @@ export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions 
     ctx.runAux(`${sudo ? 'sudo -n ' : ''}kill -KILL ${pids.join(' ')} 2>/dev/null; true`, 5000).catch(() => undefined);
   };
 
+  /** Whether the host answered the snapshot's helper command: at the local deadline this tells a process the
+   * remote timeout could not kill (host answers) from a host or link that went silent (no answer). */
+  let hostAnswered: boolean | undefined;
+  /** The snapshot starts this long before the remote timeout fires. */
+  const snapshotMargin = Math.min(1000, timeoutSec * 250);
   const takeSnapshot = async (): Promise<void> => {
-    if (remotePid === undefined || ctx.isLost()) return;
+    if (remotePid === undefined) return;
+    hostAnswered = false; // until it answers: still waiting at the local deadline is no answer either
+    if (ctx.isLost()) return;
     try {
-      const text = await ctx.runAux(processTreeScript(remotePid), 3000);
+      // Answered or given up before the local deadline (it starts `margin` ms before the remote timeout).
+      const text = await ctx.runAux(processTreeScript(remotePid), snapshotMargin + LOCAL_GRACE_SEC * 1000 - 500);
+      hostAnswered = true;
       snapshot = summarizeStuck(parseProcessTree(text), wallNowNs());
     } catch (e) {
+      hostAnswered = false;
       snapshot = { note: `the process tree could not be inspected: ${(e as Error).message}` };
     }
   };
@@ -303,15 +323,22 @@ export async function runExec(ctx: ExecContext, cmd: Command, opts: ExecOptions 
 
     // Snapshot shortly before the remote timeout fires (or before the local deadline when there is none).
     if (opts.inspectStuck !== false) {
-      const margin = Math.min(1000, timeoutSec * 250);
-      timers.push(setTimeout(() => void takeSnapshot(), timeoutSec * 1000 - margin));
+      timers.push(setTimeout(() => void takeSnapshot(), timeoutSec * 1000 - snapshotMargin));
     }
+    // Why the remote timeout did not end it: the host's answer to the snapshot (started just before the remote
+    // timeout) tells a process SIGKILL cannot stop from a host or link that stopped answering.
+    const localDeadlineWhy = (): string => {
+      if (!ctx.hasTimeout) return '';
+      if (hostAnswered === true) return ' although the remote timeout should have fired: the host still answers, so the process is likely unkillable (D state)';
+      if (hostAnswered === false || ctx.isLost()) return '; the host did not answer a helper command either: the link or the host is likely down, and whether the command still runs there is unknown';
+      return ' although the remote timeout should have fired: the process is likely unkillable, or the host stopped answering';
+    };
     timers.push(
       setTimeout(() => {
         killTree();
         finish({
           status: 'timed-out',
-          note: `no end ${timeoutSec + LOCAL_GRACE_SEC} s after start (local deadline); channel closed${ctx.hasTimeout ? ' although the remote timeout should have fired: the process is likely unkillable' : ''}`,
+          note: `no end ${timeoutSec + LOCAL_GRACE_SEC} s after start (local deadline); channel closed${localDeadlineWhy()}`,
           ...(snapshot ? { stuck: snapshot } : {}),
         });
       }, (timeoutSec + LOCAL_GRACE_SEC) * 1000),
