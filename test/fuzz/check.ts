@@ -63,3 +63,47 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}${err.stack ? ` @ ${err.stack.split('\n').slice(1, 3).join(' | ').trim()}` : ''}`;
   return String(err);
 }
+
+/**
+ * Errors the code under test catches and turns into output, which the fuzz checks must still see as failures:
+ *   - guarded() (shared/parsers/common/lines.ts) turns a parser exception into a note with data.error === true;
+ *   - parseText turns a failing parser factory into a warning "cannot create parser for ...";
+ *   - the capture decoder turns an exception in push() into a warning "internal decoder error, ...";
+ *   - the RPC tracker (shared/rpc/tracker.ts) keeps a program decoder's exception as detail.decodeError
+ *     (XdrShort, "message too short", is expected and not recorded).
+ */
+
+/**
+ * Program decoders reject malformed input on purpose with messages that start with lower-case "bad " or
+ * "unknown " (nfs4.ts: 'bad claim', 'unknown NFSv4 operation N'; nfs4common.ts: 'unknown delegation type';
+ * nfs4cb.ts: 'unknown callback operation N'). JavaScript's own errors (TypeError "Cannot read properties ...",
+ * "... is not a function", RangeError "Invalid typed array length", "Maximum call stack size exceeded") never do.
+ */
+const DELIBERATE_DECODE_ERROR = /^(?:bad|unknown) [A-Za-z]/;
+
+export function isDeliberateDecodeError(message: string): boolean {
+  return DELIBERATE_DECODE_ERROR.test(message);
+}
+
+/** Internal errors a text parser's output shows (swallowed exceptions); empty when there are none. */
+export function parserInternalErrors(events: readonly ParsedEvent[], warnings: readonly string[]): string[] {
+  const p: string[] = [];
+  for (const e of events) if (e.kind === 'note' && e.data.error === true) p.push(`swallowed parser error: ${e.text.slice(0, 300)}`);
+  for (const w of warnings) if (w.startsWith('cannot create parser for ')) p.push(`swallowed: ${w.slice(0, 300)}`);
+  return p;
+}
+
+/** Internal errors a capture decode shows: "internal decoder error" warnings and unexpected RPC decodeErrors. */
+export function captureInternalErrors(events: readonly ParsedEvent[], warnings: readonly string[]): string[] {
+  const p: string[] = [];
+  for (const w of warnings) if (w.includes('internal decoder error')) p.push(`swallowed: ${w.slice(0, 300)}`);
+  for (const e of events) {
+    const detail = e.data.detail;
+    if (typeof detail !== 'object' || detail === null) continue;
+    const err = (detail as { readonly decodeError?: unknown }).decodeError;
+    if (err === undefined) continue;
+    if (typeof err !== 'string') p.push(`decodeError is ${typeof err}`);
+    else if (!isDeliberateDecodeError(err)) p.push(`swallowed RPC decode error (${String(e.data.program)} ${String(e.data.procedure)}): ${err.slice(0, 300)}`);
+  }
+  return p;
+}

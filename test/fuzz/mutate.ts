@@ -280,17 +280,4 @@ export function mutate(
   return { bytes: b, steps };
 }
 
-export interface FuzzEnv {
-  readonly seed: number;
-  readonly n: number;
-  readonly only?: string | undefined;
-  readonly index?: number | undefined;
-}
-
-/** FUZZ_SEED (default: fixed, so CI is reproducible), FUZZ_N, FUZZ_ONLY (one kind), FUZZ_INDEX (one case). */
-export function fuzzEnv(defaultN: number, env: Readonly<Record<string, string | undefined>>): FuzzEnv {
-  const seed = env.FUZZ_SEED !== undefined && env.FUZZ_SEED !== '' ? Number(env.FUZZ_SEED) >>> 0 : 20261121;
-  const n = env.FUZZ_N !== undefined && env.FUZZ_N !== '' ? Math.max(1, Number(env.FUZZ_N)) : defaultN;
-  const index = env.FUZZ_INDEX !== undefined && env.FUZZ_INDEX !== '' ? Number(env.FUZZ_INDEX) : undefined;
-  return { seed, n, only: env.FUZZ_ONLY || undefined, index };
-}
+// The run environment (FUZZ_SEED, FUZZ_N, FUZZ_ONLY, FUZZ_INDEX) is read, strictly, by harness-env.ts.

@@ -174,7 +174,11 @@ export class IpLayer {
     }
     if (covered < set.total) return undefined;
     const out = new Uint8Array(set.total);
-    for (const f of set.frags) out.set(f.data.subarray(0, Math.max(0, Math.min(f.data.length, set.total - f.off))), f.off);
+    for (const f of set.frags) {
+      // A fragment past the end the last fragment gave (overlapping, or corrupt offsets) has nothing to place.
+      if (f.off >= set.total) continue;
+      out.set(f.data.subarray(0, Math.min(f.data.length, set.total - f.off)), f.off);
+    }
     this.frags.delete(key);
     this.fragBytes -= set.bytes;
     this.reassembledCount++;

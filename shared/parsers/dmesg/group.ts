@@ -7,13 +7,14 @@ import type { HungTask, KernelData, KernelGroup, ServerStatus, TaskHeader } from
 /** A report longer than this is split (a runaway trace must not hold everything in memory). */
 const MAX_GROUP_LINES = 4000;
 
+// Pids below are printed with %d (pid_t is an int): at most 10 digits. Longer runs are not pids (nor safe integers).
 // kernel/hung_task.c check_hung_task(): "INFO: task %s:%d blocked for more than %ld seconds."
-const HUNG = /^INFO: task (.{1,64}):(\d+) blocked for more than (\d+) seconds\./;
+const HUNG = /^INFO: task (.{1,64}):(\d{1,10}) blocked for more than (\d+) seconds\./;
 // kernel/hung_task.c debug_show_blocker() (6.14+): "INFO: task %s:%d <writer> is blocked on an rw-semaphore, ..."
 // wording varies by version; the owner is "owned by task %s:%d".
-const BLOCKER = /^INFO: task (.{1,64}):(\d+)(?: <\w+>)? (?:is )?blocked on an? ([\w -]{1,40}?)(?:,| likely| but).*?owned by task (.{1,64}):(\d+)/;
+const BLOCKER = /^INFO: task (.{1,64}):(\d{1,10})(?: <\w+>)? (?:is )?blocked on an? ([\w -]{1,40}?)(?:,| likely| but).*?owned by task (.{1,64}):(\d{1,10})(?!\d)/;
 // kernel/sched/core.c sched_show_task(): "task:%-15.15s state:%c stack:%-5lu pid:%-5d tgid:%-5d ppid:%-6d ..."
-const TASK = /^task:(.{1,64}?)\s+state:(\S)(?:.*?\bpid:\s*(\d+))?(?:.*?\bppid:\s*(\d+))?/;
+const TASK = /^task:(.{1,64}?)\s+state:(\S)(?:.*?\bpid:\s*(\d{1,10})(?!\d))?(?:.*?\bppid:\s*(\d{1,10})(?!\d))?/;
 const SYSRQ = /^sysrq: (?:SysRq : )?Show (?:Blocked State|State)/;
 const LOCKS_HELD = /^(?:\d+|no) locks? held by .{1,64}\/\d+:?/;
 const LOCK_ENTRY = /^\s*#\d+:/;

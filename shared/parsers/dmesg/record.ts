@@ -57,6 +57,11 @@ const CTIME_DELTA = /^(.{24}) <\s*(\d{1,12}\.\d{1,9})>$/;
 const RELTIME_ANCHOR = /^([A-Z][a-z]{2}) ?(\d{1,2}) (\d{2}):(\d{2})$/;
 const RELTIME_DELTA = /^ *\+(\d{1,12}\.\d{1,9})$/;
 
+/** "prog[pid]:" pid: pid_t is an int, at most 10 digits; a longer digit run is no pid (nor a safe integer). */
+function pidOf(digits: string | undefined): number | undefined {
+  return digits !== undefined && digits.length <= 10 ? Number(digits) : undefined;
+}
+
 interface Prefix {
   seconds?: string;
   wallNs?: bigint;
@@ -231,7 +236,7 @@ export function parseDmesgLine(line: string, ctx: ParseContext, st: RecordState)
       wrapperSource = 'syslog';
       host = sm[7];
       program = sm[8];
-      procPid = sm[9] !== undefined ? Number(sm[9]) : undefined;
+      procPid = pidOf(sm[9]);
       rest = line.slice(sm[0].length);
     }
   } else if (jm) {
@@ -239,7 +244,7 @@ export function parseDmesgLine(line: string, ctx: ParseContext, st: RecordState)
     wrapperSource = 'journal';
     host = jm[2];
     program = jm[3];
-    procPid = jm[4] !== undefined ? Number(jm[4]) : undefined;
+    procPid = pidOf(jm[4]);
     rest = line.slice(jm[0].length);
   }
   const isKernel = program === undefined || program === 'kernel';

@@ -36,7 +36,8 @@ const HEADER = /^#\s+(?:Children|Overhead|Self)\b.*\b(?:Command|Shared Object|Sy
 const SAMPLES = /^#\s+Samples:\s+\S+\s+of event '([^']{1,128})'/;
 // An entry row: optional fold sign, one or two percentages, optional sample count, columns, "[k] symbol".
 // Matched in two linear steps (percentages, then the symbol marker) rather than one pattern with a lazy middle.
-const ENTRY_PCTS = /^\s*[-+]?\s*(\d{1,3}\.\d+)%\s+(?:(\d{1,3}\.\d+)%\s+)?/;
+// The blanks after the fold sign belong to the sign: "\s*[-+]?\s*" would try every split of a long run of blanks.
+const ENTRY_PCTS = /^\s*(?:[-+]\s*)?(\d{1,3}\.\d+)%\s+(?:(\d{1,3}\.\d+)%\s+)?/;
 const ENTRY_SYM = /\s\[([kgu.H])\] +(\S[\s\S]*)$/;
 const MAX_ENTRY_LINE = 4096;
 

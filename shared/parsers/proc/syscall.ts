@@ -29,7 +29,10 @@ export function createProcSyscallParser(ctx: ParseContext, emit: (e: ParsedEvent
       if (t === '') return;
       const hm = PID_HDR.exec(t);
       if (hm) {
-        pid = Number(hm[1] ?? hm[2] ?? hm[3]);
+        // A new header: the lines after it are that task's, even when its pid is no pid. Pids are at most 10
+        // digits; a longer digit run must not become an unsafe JS number (found by test/fuzz).
+        const digits = hm[1] ?? hm[2] ?? hm[3];
+        pid = digits !== undefined && digits.length <= 10 ? Number(digits) : undefined;
         return;
       }
       const base = { kind: 'process' as const, ts: ctx.collectedAtNs, clock: ctx.collectedAtNs !== undefined ? ('collector' as const) : ('none' as const), line: lineNo, pid };
