@@ -28,6 +28,9 @@ const TABLES: readonly { name: string; fks: Readonly<Record<string, string>> }[]
   { name: 'saved_searches', fks: { case_id: 'cases' } },
 ];
 
+/** Tables the import copies besides TABLES (rows keyed by their parent's id). */
+const BUNDLE_SIDE_TABLES = ['artifact_chunks', 'artifact_lines', 'annotation_history', 'artifacts_fts'] as const;
+
 function columns(db: Database.Database, table: string, schema = 'main'): string[] {
   return (db.prepare(`PRAGMA ${schema}.table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
 }
@@ -120,6 +123,10 @@ export function verifyBundle(file: string): { caseName: string; artifacts: numbe
     if (rows.length !== 1 || rows[0] !== 'ok') throw new BundleError(`${file}: SQLite integrity check failed: ${rows.slice(0, 3).join('; ')}`);
     const tables = new Set((b.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]));
     if (!tables.has('bundle_info') || !tables.has('bundle_manifest')) throw new BundleError(`${file}: not a Casefile bundle (no manifest)`);
+    // Every table the import copies from must be there: a missing one used to surface as a bare SqliteError
+    // ("no such table: b.annotation_history") from inside the copy (found by fuzzing).
+    const missing = [...TABLES.map((t) => t.name), ...BUNDLE_SIDE_TABLES].filter((t) => !tables.has(t));
+    if (missing.length > 0) throw new BundleError(`${file}: not a complete Casefile bundle (missing table${missing.length > 1 ? 's' : ''} ${missing.join(', ')})`);
     const info = Object.fromEntries((b.prepare('SELECT key, value FROM bundle_info').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
     if (info.format !== 'casefile-bundle/1') throw new BundleError(`${file}: unknown bundle format ${JSON.stringify(info.format)}`);
     const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -130,6 +137,19 @@ export function verifyBundle(file: string): { caseName: string; artifacts: numbe
     if (version !== schema) throw new BundleError(`${file}: bundle says schema ${schema} but its tables are schema ${version}`);
     const cases = b.prepare('SELECT name FROM cases').pluck().all() as string[];
     if (cases.length !== 1) throw new BundleError(`${file}: a bundle holds exactly one case (found ${cases.length})`);
+    // Rows must belong to that case and point at rows of the bundle: ids are shifted on import, so a case_id of
+    // another value, or a dangling reference, would land on some other case of the store (found by fuzzing).
+    const caseId = b.prepare('SELECT id FROM cases').pluck().get() as unknown;
+    for (const t of TABLES) {
+      if (t.fks.case_id === undefined) continue;
+      const stray = b.prepare(`SELECT count(*) FROM ${t.name} WHERE case_id IS NOT ?`).pluck().get(caseId) as number;
+      if (stray > 0) throw new BundleError(`${file}: ${stray} ${t.name} row(s) belong to another case than the bundle's`);
+    }
+    const broken = b.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+    if (broken.length > 0) {
+      const f = broken[0]!;
+      throw new BundleError(`${file}: ${broken.length} broken reference(s), e.g. ${f.table} row ${f.rowid} -> ${f.parent}`);
+    }
     const manifest = b.prepare('SELECT artifact_id, sha256, size FROM bundle_manifest').all() as { artifact_id: number; sha256: string; size: number }[];
     const arts = b.prepare('SELECT count(*) FROM artifacts').pluck().get() as number;
     if (manifest.length !== arts) throw new BundleError(`${file}: manifest lists ${manifest.length} artifacts, the bundle holds ${arts}`);

@@ -71,7 +71,14 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 
 export function loadPlaybook(text: string, file = '<playbook>', opts: { readonly knownRules?: ReadonlySet<string> } = {}): LoadResult {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    // The yaml parser recurses per nesting level: a line of thousands of "key: key: ..." overflows the stack
+    // (RangeError, found by fuzzing). That is a bad document, not a crash.
+    return { ok: false, errors: [{ file, line: 1, col: 1, path: '', message: `YAML: cannot parse (${e instanceof Error ? e.message : String(e)})` }] };
+  }
   if (doc.errors.length > 0) {
     return {
       ok: false,

@@ -69,7 +69,6 @@ export class ContainerReader {
   private partial: Uint8Array | undefined;
   private partialLen = 0;
   private partialOffset = 0;
-  private offset = 0; // file offset of the next unread byte
   private little = false;
   private nanoRes = false; // pcap
   private pcapLinkType = 1;
@@ -86,7 +85,7 @@ export class ContainerReader {
     // Finish the straddling block first, copying only the bytes it needs.
     while (this.partial !== undefined) {
       const have = this.partial.subarray(0, this.partialLen);
-      const len = this.blockLength(have, 0);
+      const len = this.blockLength(have, 0, this.partialOffset);
       if (len === -1) {
         this.stop();
         return;
@@ -112,7 +111,6 @@ export class ContainerReader {
     }
     if (this.stopped) return;
     const start = this.bytes - chunk.length; // file offset of chunk[0]
-    this.offset = start;
     const used = this.consumeAll(chunk, pos, start);
     const rest = chunk.length - used;
     if (rest > 0 && !this.stopped) {
@@ -162,7 +160,7 @@ export class ContainerReader {
   private consumeAll(buf: Uint8Array, pos: number, baseOffset: number): number {
     // baseOffset = file offset of buf[0]
     while (pos < buf.length && !this.stopped) {
-      const len = this.blockLength(buf, pos);
+      const len = this.blockLength(buf, pos, baseOffset + pos);
       if (len === -1) {
         this.stop();
         return buf.length;
@@ -178,15 +176,15 @@ export class ContainerReader {
     return pos;
   }
 
-  /** Length of the block at buf[pos]: >0 known, 0 need more bytes, -1 corrupt. */
-  private blockLength(buf: Uint8Array, pos: number): number {
+  /** Length of the block at buf[pos] (file offset `at`, for warnings): >0 known, 0 need more bytes, -1 corrupt. */
+  private blockLength(buf: Uint8Array, pos: number, at: number): number {
     const avail = buf.length - pos;
     if (!this.headerDone) {
       if (avail < 4) return 0;
       const dv = new DataView(buf.buffer, buf.byteOffset + pos, avail);
       const m = dv.getUint32(0, false);
       if (m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1) return avail >= 24 ? 24 : 0;
-      if (m === 0x0a0d0d0a) return this.pcapngLen(buf, pos, true);
+      if (m === 0x0a0d0d0a) return this.pcapngLen(buf, pos, true, at);
       this.warnings.push(
         buf[pos] === 0x1f && buf[pos + 1] === 0x8b
           ? 'gzip-compressed capture: decompress it before decoding (the Node reader does this)'
@@ -198,15 +196,15 @@ export class ContainerReader {
       if (avail < 16) return 0;
       const incl = this.u32(buf, pos + 8);
       if (incl > MAX_BLOCK) {
-        this.warnings.push(`corrupt pcap record at offset ${this.offset}: captured length ${incl}; the rest of the file is not read`);
+        this.warnings.push(`corrupt pcap record at offset ${at}: captured length ${incl}; the rest of the file is not read`);
         return -1;
       }
       return 16 + incl;
     }
-    return this.pcapngLen(buf, pos, false);
+    return this.pcapngLen(buf, pos, false, at);
   }
 
-  private pcapngLen(buf: Uint8Array, pos: number, first: boolean): number {
+  private pcapngLen(buf: Uint8Array, pos: number, first: boolean, at: number): number {
     const avail = buf.length - pos;
     if (avail < 12) return 0;
     const dv = new DataView(buf.buffer, buf.byteOffset + pos, 12);
@@ -222,7 +220,7 @@ export class ContainerReader {
     } else if (first) return -1;
     const len = dv.getUint32(4, little);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) {
-      this.warnings.push(`corrupt pcapng block at offset ${this.offset + pos}: length ${len}; the rest of the file is not read`);
+      this.warnings.push(`corrupt pcapng block at offset ${at}: length ${len}; the rest of the file is not read`);
       return -1;
     }
     return len;
