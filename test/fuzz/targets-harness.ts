@@ -3,7 +3,7 @@
  * alone, run under a 1 s limit, and every problem is reported with the line that replays it
  * (`FUZZ_SEED=.. FUZZ_ONLY=T FUZZ_INDEX=i`); the first failing inputs are saved to $TMPDIR/casefile-fuzz/.
  */
-import { deriveSeed, Rng } from './mutate';
+import { deriveSeed, mutate, Rng } from './mutate';
 import { describeError, saveFailure } from './check';
 import { caseRange, fuzzEnv, FuzzEnvError, Pacer, replayHint, LONG_N, type FuzzEnv } from './harness-env';
 
@@ -126,4 +126,24 @@ export function splitChunks(b: Uint8Array, rng: Rng): { chunks: Uint8Array[]; ho
 /** JSON with bigints as strings, for comparing event lists. */
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+}
+
+/** Mutate one of `seeds` as text (unchanged one time in ten); the first 20 seeds feed the splice mutator. */
+export function mutateText(seeds: readonly string[], rng: Rng, maxSteps = 3): { text: string; steps: string[]; input: Uint8Array } {
+  const base = bytesOf(rng.pick(seeds));
+  const donors = seeds.slice(0, 20).map(bytesOf);
+  const m = rng.chance(0.1) ? { bytes: base, steps: ['none'] } : mutate(base, rng, donors, undefined, maxSteps);
+  return { text: textOf(m.bytes), steps: [...m.steps], input: m.bytes };
+}
+
+/** A target over mutated text: `check` gets each mutant and returns its problems (throwing is one too). */
+export function textTarget(name: string, defaultN: number, seeds: readonly string[], maxSteps: number, check: (text: string) => string[] | Promise<string[]>): FuzzTarget {
+  return {
+    name,
+    defaultN,
+    make(rng) {
+      const m = mutateText(seeds, rng, maxSteps);
+      return { input: m.input, steps: m.steps, run: () => check(m.text) };
+    },
+  };
 }

@@ -15,9 +15,8 @@ import { parseMissingCommands, remoteCommand } from '../../shared/playbook/rende
 import { evaluateSelector, parseSelector } from '../../shared/playbook/selector';
 import { checkScriptTemplate } from '../../shared/playbook/template';
 import { parseMarkdown, type Block, type Inline } from '../../renderer/markdown/parse';
-import { mutate, type Rng } from './mutate';
 import { FIXTURES, loadFixtures } from './check';
-import { bytesOf, textOf, type FuzzTarget } from './targets-harness';
+import { textOf, textTarget, type FuzzTarget } from './targets-harness';
 
 const ROOT = join(__dirname, '..', '..');
 const PLAYBOOK_DIR = join(ROOT, 'playbooks');
@@ -61,14 +60,6 @@ const sampleEvents: readonly ParsedEvent[] = [
   ...parseText('dmesg', readFileSync(join(FIXTURES, 'kmsg', 'dmesg.txt'), 'utf8')).events.slice(0, 200),
 ];
 
-/** Mutate one of `seeds` as text; `donors` feed the splice mutator. */
-function mutateText(seeds: readonly string[], rng: Rng, maxSteps = 3): { text: string; steps: string[]; input: Uint8Array } {
-  const base = bytesOf(rng.pick(seeds));
-  const donors = seeds.slice(0, 20).map(bytesOf);
-  const m = rng.chance(0.1) ? { bytes: base, steps: ['none'] } : mutate(base, rng, donors, undefined, maxSteps);
-  return { text: textOf(m.bytes), steps: [...m.steps], input: m.bytes };
-}
-
 export interface PlaybookStats {
   ok: number;
   schemaOrCheckErrors: number;
@@ -77,32 +68,21 @@ export interface PlaybookStats {
 /** loadPlaybook: { ok, playbook } or { ok: false, errors } with positions; a thrown error of any kind is a bug. */
 export function loadPlaybookTarget(stats: PlaybookStats): FuzzTarget {
   const seeds = playbookSeeds.map((s) => s.text);
-  return {
-    name: 'playbook-load',
-    defaultN: 250,
-    make(rng) {
-      const m = mutateText(seeds, rng, 2);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const r = loadPlaybook(m.text, 'fuzz.yaml');
-          if (r.ok) {
-            stats.ok++;
-            return typeof r.playbook === 'object' && r.playbook !== null ? [] : ['ok without a playbook'];
-          }
-          const p: string[] = [];
-          if (!Array.isArray(r.errors) || r.errors.length === 0) return ['refused without errors'];
-          for (const e of r.errors) {
-            if (!Number.isInteger(e.line) || e.line < 1 || !Number.isInteger(e.col) || e.col < 1) p.push(`error at line ${e.line} col ${e.col}`);
-            if (typeof e.message !== 'string' || e.message === '' || typeof e.path !== 'string' || e.file !== 'fuzz.yaml') p.push(`malformed error ${JSON.stringify(e)}`);
-          }
-          if (r.errors.some((e) => !e.message.startsWith('YAML:'))) stats.schemaOrCheckErrors++;
-          return p;
-        },
-      };
-    },
-  };
+  return textTarget('playbook-load', 250, seeds, 2, (text) => {
+      const r = loadPlaybook(text, 'fuzz.yaml');
+      if (r.ok) {
+        stats.ok++;
+        return typeof r.playbook === 'object' && r.playbook !== null ? [] : ['ok without a playbook'];
+      }
+      const p: string[] = [];
+      if (!Array.isArray(r.errors) || r.errors.length === 0) return ['refused without errors'];
+      for (const e of r.errors) {
+        if (!Number.isInteger(e.line) || e.line < 1 || !Number.isInteger(e.col) || e.col < 1) p.push(`error at line ${e.line} col ${e.col}`);
+        if (typeof e.message !== 'string' || e.message === '' || typeof e.path !== 'string' || e.file !== 'fuzz.yaml') p.push(`malformed error ${JSON.stringify(e)}`);
+      }
+      if (r.errors.some((e) => !e.message.startsWith('YAML:'))) stats.schemaOrCheckErrors++;
+      return p;
+  });
 }
 
 const OPS = new Set(['=', '!=', '^=', '~']);
@@ -110,77 +90,44 @@ const OPS = new Set(['=', '!=', '^=', '~']);
 /** parseSelector (ok with a known kind, or an error string) and evaluateSelector over real events (strings out). */
 export function selectorTarget(stats: { ok: number; values: number }): FuzzTarget {
   const seeds = [...selectorSeeds, 'process[state^=D,comm~^(php|nfs)].pid', 'mount[fstype~^nfs,server!=x].server'];
-  return {
-    name: 'playbook-selector',
-    defaultN: 1500,
-    make(rng) {
-      const m = mutateText(seeds, rng, 2);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const r = parseSelector(m.text);
-          if (!r.ok) return typeof r.error === 'string' && r.error !== '' ? [] : ['refused without a reason'];
-          stats.ok++;
-          const s = r.selector;
-          const p: string[] = [];
-          if (!(EVENT_KINDS as readonly string[]).includes(s.kind)) p.push(`kind ${s.kind}`);
-          if (typeof s.field !== 'string' || s.field === '') p.push('empty field');
-          for (const c of s.where) if (!OPS.has(c.op) || typeof c.value !== 'string') p.push(`condition ${JSON.stringify(c)}`);
-          const values = evaluateSelector(s, sampleEvents);
-          stats.values += values.length;
-          if (values.some((v) => typeof v !== 'string')) p.push('a selected value is not a string');
-          return p;
-        },
-      };
-    },
-  };
+  return textTarget('playbook-selector', 1500, seeds, 2, (text) => {
+      const r = parseSelector(text);
+      if (!r.ok) return typeof r.error === 'string' && r.error !== '' ? [] : ['refused without a reason'];
+      stats.ok++;
+      const s = r.selector;
+      const p: string[] = [];
+      if (!(EVENT_KINDS as readonly string[]).includes(s.kind)) p.push(`kind ${s.kind}`);
+      if (typeof s.field !== 'string' || s.field === '') p.push('empty field');
+      for (const c of s.where) if (!OPS.has(c.op) || typeof c.value !== 'string') p.push(`condition ${JSON.stringify(c)}`);
+      const values = evaluateSelector(s, sampleEvents);
+      stats.values += values.length;
+      if (values.some((v) => typeof v !== 'string')) p.push('a selected value is not a string');
+      return p;
+  });
 }
 
 /** parseDurationMs: undefined, or a safe non-negative integer of milliseconds that durationSecondsText can print. */
 export function durationTarget(stats: { ok: number }): FuzzTarget {
   const re = new RegExp(DURATION_PATTERN);
-  return {
-    name: 'playbook-duration',
-    defaultN: 1500,
-    make(rng) {
-      const m = mutateText(durationSeeds, rng, 2);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const ms = parseDurationMs(m.text);
-          if (ms === undefined) return re.test(m.text) ? [`"${m.text}" matches the pattern but was refused`] : [];
-          stats.ok++;
-          if (!Number.isSafeInteger(ms) || ms < 0) return [`${ms} ms`];
-          if (!re.test(m.text)) return [`"${m.text}" accepted though it does not match ${DURATION_PATTERN}`];
-          return /^\d+(\.\d{1,3})?$/.test(durationSecondsText(ms)) ? [] : [`seconds text ${durationSecondsText(ms)}`];
-        },
-      };
-    },
-  };
+  return textTarget('playbook-duration', 1500, durationSeeds, 2, (text) => {
+      const ms = parseDurationMs(text);
+      if (ms === undefined) return re.test(text) ? [`"${text}" matches the pattern but was refused`] : [];
+      stats.ok++;
+      if (!Number.isSafeInteger(ms) || ms < 0) return [`${ms} ms`];
+      if (!re.test(text)) return [`"${text}" accepted though it does not match ${DURATION_PATTERN}`];
+      return /^\d+(\.\d{1,3})?$/.test(durationSecondsText(ms)) ? [] : [`seconds text ${durationSecondsText(ms)}`];
+  });
 }
 
 /** checkScriptTemplate: a list of { offset inside the template, message }, never an exception. */
 export function templateTarget(stats: { clean: number; problems: number }): FuzzTarget {
-  return {
-    name: 'playbook-template',
-    defaultN: 400,
-    make(rng) {
-      const m = mutateText(scriptSeeds, rng, 3);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const probs = checkScriptTemplate(m.text);
-          if (probs.length === 0) stats.clean++;
-          else stats.problems++;
-          const bad = probs.filter((q) => !Number.isInteger(q.offset) || q.offset < 0 || q.offset > m.text.length || typeof q.message !== 'string' || q.message === '');
-          return bad.slice(0, 3).map((q) => `problem ${JSON.stringify(q)}`);
-        },
-      };
-    },
-  };
+  return textTarget('playbook-template', 400, scriptSeeds, 3, (text) => {
+      const probs = checkScriptTemplate(text);
+      if (probs.length === 0) stats.clean++;
+      else stats.problems++;
+      const bad = probs.filter((q) => !Number.isInteger(q.offset) || q.offset < 0 || q.offset > text.length || typeof q.message !== 'string' || q.message === '');
+      return bad.slice(0, 3).map((q) => `problem ${JSON.stringify(q)}`);
+  });
 }
 
 /** Real stderr of the requirement check (remoteCommand run by sh) when some required commands are missing. */
@@ -197,22 +144,11 @@ function missingSeeds(): string[] {
 /** parseMissingCommands: command names only (the shape remoteCommand accepts), from any stderr. */
 export function missingCommandsTarget(stats: { found: number }): FuzzTarget {
   const seeds = missingSeeds();
-  return {
-    name: 'playbook-missing',
-    defaultN: 1000,
-    make(rng) {
-      const m = mutateText(seeds, rng, 3);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const names = parseMissingCommands(m.text);
-          stats.found += names.length;
-          return names.filter((n) => typeof n !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(n)).map((n) => `name ${JSON.stringify(n)}`);
-        },
-      };
-    },
-  };
+  return textTarget('playbook-missing', 1000, seeds, 3, (text) => {
+      const names = parseMissingCommands(text);
+      stats.found += names.length;
+      return names.filter((n) => typeof n !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(n)).map((n) => `name ${JSON.stringify(n)}`);
+  });
 }
 
 /** ISO-8601 instants found in the fixtures (dmesg -T/--time-format iso, journal exports, host-info). */
@@ -230,24 +166,13 @@ function isoSeeds(): string[] {
 /** parseIso: undefined or a bigint that toIso can print back (a time the UI cannot show is no time). */
 export function parseIsoTarget(stats: { ok: number }): FuzzTarget {
   const seeds = isoSeeds();
-  return {
-    name: 'parse-iso',
-    defaultN: 2000,
-    make(rng) {
-      const m = mutateText(seeds, rng, 2);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const t = parseIso(m.text);
-          if (t === undefined) return [];
-          stats.ok++;
-          if (typeof t !== 'bigint') return [`result is ${typeof t}`];
-          return /^-?\+?\d{4,6}-\d{2}-\d{2}T/.test(toIso(t, 9)) ? [] : [`toIso gave ${toIso(t, 9)}`];
-        },
-      };
-    },
-  };
+  return textTarget('parse-iso', 2000, seeds, 2, (text) => {
+      const t = parseIso(text);
+      if (t === undefined) return [];
+      stats.ok++;
+      if (typeof t !== 'bigint') return [`result is ${typeof t}`];
+      return /^-?\+?\d{4,6}-\d{2}-\d{2}T/.test(toIso(t, 9)) ? [] : [`toIso gave ${toIso(t, 9)}`];
+  });
 }
 
 function inlineProblems(xs: readonly Inline[], depth: number): string[] {
@@ -292,21 +217,10 @@ function blockProblems(b: Block): string[] {
 
 /** parseMarkdown: a tree of known blocks whose links are all http(s), for any text (hostile corpus included). */
 export function markdownTarget(stats: { links: number; blocks: number }): FuzzTarget {
-  return {
-    name: 'markdown',
-    defaultN: 400,
-    make(rng) {
-      const m = mutateText(markdownSeeds, rng, 3);
-      return {
-        input: m.input,
-        steps: m.steps,
-        run: () => {
-          const blocks = parseMarkdown(m.text);
-          stats.blocks += blocks.length;
-          stats.links += JSON.stringify(blocks).split('"t":"link"').length - 1;
-          return blocks.flatMap(blockProblems).slice(0, 5);
-        },
-      };
-    },
-  };
+  return textTarget('markdown', 400, markdownSeeds, 3, (text) => {
+      const blocks = parseMarkdown(text);
+      stats.blocks += blocks.length;
+      stats.links += JSON.stringify(blocks).split('"t":"link"').length - 1;
+      return blocks.flatMap(blockProblems).slice(0, 5);
+  });
 }

@@ -10,9 +10,9 @@ import { resolveDestination, SshConfigError } from '../../electron/ssh/config';
 import { DestinationSyntaxError, parseDestination, parseProxyJump } from '../../electron/ssh/destination';
 import { parseProcessTree } from '../../electron/ssh/exec';
 import { KnownHosts } from '../../electron/ssh/knownhosts';
-import { mutate, type Rng } from './mutate';
+import { mutate } from './mutate';
 import { loadFixtures } from './check';
-import { bytesOf, textOf, type FuzzTarget } from './targets-harness';
+import { bytesOf, mutateText, textOf, type FuzzTarget } from './targets-harness';
 
 const configSeeds = loadFixtures(['fuzz-seeds/ssh'], (n) => !n.includes('known_hosts')).map((s) => textOf(s.bytes));
 const knownHostsSeed = textOf(loadFixtures(['fuzz-seeds/ssh'], (n) => n.includes('known_hosts'))[0]!.bytes);
@@ -27,12 +27,6 @@ const destinationSeeds: readonly string[] = (() => {
   for (const l of knownHostsSeed.split('\n')) if (l && !l.startsWith('|')) out.add(l.split(' ')[0]!);
   return [...out];
 })();
-
-function mutateText(seeds: readonly string[], rng: Rng, maxSteps: number): { text: string; steps: string[]; input: Uint8Array } {
-  const base = bytesOf(rng.pick(seeds));
-  const m = rng.chance(0.1) ? { bytes: base, steps: ['none'] } : mutate(base, rng, seeds.map(bytesOf), undefined, maxSteps);
-  return { text: textOf(m.bytes), steps: [...m.steps], input: m.bytes };
-}
 
 function destinationProblems(d: { host: string; user?: string; port?: number }): string[] {
   const p: string[] = [];
