@@ -4,6 +4,7 @@ import { API, type EventName, type EventPayload, type Method, type Output, type 
 import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
 import type { Db } from '../store/db';
 import { jsonOr } from '../store/rows';
+import { ownerAlive } from '../store/owner';
 import { ingest } from '../ingest/run';
 import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
@@ -25,6 +26,18 @@ export type Handlers = { [M in Method]: Handler<M> };
 
 /** SQLite ran out of room: better-sqlite3 sets the code; an ingest worker passes on only the message. */
 const isDiskFull = (e: unknown): boolean => e instanceof Error && ((e as Error & { code?: unknown }).code === 'SQLITE_FULL' || /database or disk is full/.test(e.message));
+
+/** What Backend.recoverInterrupted found and did (ids). */
+export interface RecoveryResult {
+  /** Artifacts parsed again. */
+  readonly reingested: readonly number[];
+  /** Artifacts marked failed (cut-off imports, re-parses that kept killing the process). */
+  readonly failed: readonly number[];
+  /** Runs ended as 'interrupted'. */
+  readonly interruptedRuns: readonly number[];
+  /** Steps marked 'interrupted'. */
+  readonly interruptedSteps: readonly number[];
+}
 
 /** Noted on an artifact before recoverInterrupted parses it again; after this many notes it gives up. */
 const RECOVERY_NOTE = 'Casefile stopped while parsing this artifact; parsing it again';
@@ -169,6 +182,7 @@ export class Backend {
       endedNs: s(st.endedNs),
       stuck: st.stuck,
       error: st.error,
+      restore: st.restore,
     });
   }
 
@@ -299,13 +313,17 @@ export class Backend {
    * ingest warns that the artifact is incomplete); an import cut off while its bytes were being stored is marked
    * failed with the reason, as its events would cover an arbitrary prefix of the file.
    */
-  async recoverInterrupted(): Promise<{ readonly reingested: readonly number[]; readonly failed: readonly number[] }> {
-    const rows = this.store.db
-      .prepare("SELECT id, case_id AS caseId, name, complete, source, parse_warnings AS warnings FROM artifacts WHERE parse_status = 'pending' ORDER BY id")
-      .all() as { id: number; caseId: number; name: string; complete: number; source: string; warnings: string | null }[];
+  async recoverInterrupted(): Promise<RecoveryResult> {
+    const cases = new Set<number>();
+    const { runs, steps } = this.recoverRuns(cases);
+    // Rows another live Casefile process (a CLI run sharing the data directory) is still writing are its own.
+    const rows = (
+      this.store.db
+        .prepare("SELECT id, case_id AS caseId, name, complete, source, parse_warnings AS warnings, owner FROM artifacts WHERE parse_status = 'pending' ORDER BY id")
+        .all() as { id: number; caseId: number; name: string; complete: number; source: string; warnings: string | null; owner: string | null }[]
+    ).filter((r) => !ownerAlive(r.owner));
     const reingested: number[] = [];
     const failed: number[] = [];
-    const cases = new Set<number>();
     const fail = (id: number, why: string, size?: number): void => {
       this.store.db
         .prepare("UPDATE artifacts SET parse_status = 'failed', parse_warnings = ?, size = coalesce(?, size) WHERE id = ? AND parse_status = 'pending'")
@@ -330,6 +348,8 @@ export class Backend {
       this.store.db
         .prepare("UPDATE artifacts SET parse_warnings = json_insert(coalesce(parse_warnings, '[]'), '$[#]', ?) WHERE id = ?")
         .run(`${RECOVERY_NOTE} (attempt ${tries + 1} of ${MAX_RECOVERY_TRIES})`, r.id);
+      // Output cut off mid-step: its size is what reached the store (the writer's last flush), not what was sent.
+      if (r.complete === 0) this.store.db.prepare('UPDATE artifacts SET size = (SELECT coalesce(sum(length(data)), 0) FROM artifact_chunks WHERE artifact_id = ?) WHERE id = ?').run(r.id, r.id);
       await ingest(this.store, r.id, { dbFile: this.opts.dbFile, onProgress: (done, total) => this.emit('ingest.progress', { caseId: r.caseId, artifactId: r.id, done, total }) });
       reingested.push(r.id);
     }
@@ -337,7 +357,45 @@ export class Backend {
       if (!this.store.getCase(caseId)?.readOnly) this.analyze(caseId);
       this.emit('case.updated', { caseId });
     }
-    return { reingested, failed };
+    return { reingested, failed, interruptedRuns: runs, interruptedSteps: steps };
+  }
+
+  /**
+   * Runs and steps a previous process left 'running' when it was killed: without this the run view polled them
+   * for ever, with a Cancel button that could no longer cancel anything. Steps still running (or waiting to
+   * start) become 'interrupted' with what is known, their output up to then kept; the run ends 'interrupted'.
+   * Rows of a live process, and imported (read-only) cases, are left as they are. The findings then name each
+   * intrusive step whose restore never ran, with the command to undo it (collector.interrupted).
+   */
+  private recoverRuns(cases: Set<number>): { runs: number[]; steps: number[] } {
+    const db = this.store.db;
+    const at = new Date().toISOString();
+    const steps = (
+      db
+        .prepare(
+          `SELECT s.id, s.case_id AS caseId, s.step_key AS stepKey, s.owner, r.owner AS runOwner FROM steps s JOIN cases c ON c.id = s.case_id
+           LEFT JOIN runs r ON r.id = s.run_id WHERE s.status IN ('running', 'pending', 'awaiting-confirmation') AND c.read_only = 0 ORDER BY s.id`,
+        )
+        .all() as { id: number; caseId: number; stepKey: string; owner: string | null; runOwner: string | null }[]
+    ).filter((r) => !ownerAlive(r.owner ?? r.runOwner));
+    const runs = (
+      db.prepare('SELECT r.id, r.case_id AS caseId, r.owner FROM runs r JOIN cases c ON c.id = r.case_id WHERE r.ended_ns IS NULL AND c.read_only = 0 ORDER BY r.id').all() as { id: number; caseId: number; owner: string | null }[]
+    ).filter((r) => !ownerAlive(r.owner));
+    const markStep = db.prepare("UPDATE steps SET status = 'interrupted', error = ? WHERE id = ? AND status IN ('running', 'pending', 'awaiting-confirmation')");
+    const endRun = db.prepare("UPDATE runs SET status = 'interrupted', ended_ns = ? WHERE id = ? AND ended_ns IS NULL");
+    db.transaction(() => {
+      for (const st of steps) {
+        const deadline = st.stepKey === 'fetch' ? '' : ' Every command Casefile runs is under a remote deadline (`timeout -s KILL`), so it has ended on the host by itself since.';
+        markStep.run(`Casefile stopped while this step ran (found at the next start, ${at}); the output received until then is kept.${deadline}`, st.id);
+        cases.add(st.caseId);
+      }
+      // ended_ns: when the recovery found it; the real moment of the stop is not known.
+      for (const r of runs) {
+        endRun.run(BigInt(Date.now()) * 1_000_000n, r.id);
+        cases.add(r.caseId);
+      }
+    })();
+    return { runs: runs.map((r) => r.id), steps: steps.map((s) => s.id) };
   }
 
   private makeHandlers(): Handlers {

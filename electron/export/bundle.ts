@@ -31,6 +31,9 @@ const TABLES: readonly { name: string; fks: Readonly<Record<string, string>> }[]
 /** Tables the import copies besides TABLES (rows keyed by their parent's id). */
 const BUNDLE_SIDE_TABLES = ['artifact_chunks', 'artifact_lines', 'annotation_history', 'artifacts_fts'] as const;
 
+/** Columns that describe this machine's processes, not the case: never exported, never imported. */
+const LOCAL_ONLY = new Set(['owner']);
+
 function columns(db: Database.Database, table: string, schema = 'main'): string[] {
   return (db.prepare(`PRAGMA ${schema}.table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
 }
@@ -56,8 +59,10 @@ export function exportBundle(store: Store, caseId: number, dest: string, opts: {
         saved_searches: 'case_id = ?',
       };
       for (const t of TABLES) {
-        const cols = columns(db, t.name).join(', ');
-        db.prepare(`INSERT INTO b.${t.name} (${cols}) SELECT ${cols} FROM main.${t.name} WHERE ${where[t.name]}`).run(caseId);
+        const cols = columns(db, t.name);
+        // Which local process was working on a row is meaningless elsewhere (and names this machine's boot).
+        const sel = cols.map((c) => (LOCAL_ONLY.has(c) ? 'NULL' : c));
+        db.prepare(`INSERT INTO b.${t.name} (${cols.join(', ')}) SELECT ${sel.join(', ')} FROM main.${t.name} WHERE ${where[t.name]}`).run(caseId);
       }
       db.prepare('INSERT INTO b.artifact_chunks SELECT c.* FROM main.artifact_chunks c JOIN main.artifacts a ON a.id = c.artifact_id WHERE a.case_id = ?').run(caseId);
       db.prepare('INSERT INTO b.artifact_lines SELECT l.* FROM main.artifact_lines l JOIN main.artifacts a ON a.id = l.artifact_id WHERE a.case_id = ?').run(caseId);
@@ -175,7 +180,9 @@ export function importBundle(store: Store, file: string, asName?: string): { nam
       const offsets: Record<string, number> = {};
       for (const t of TABLES) offsets[t.name] = (db.prepare(`SELECT coalesce(max(id), 0) FROM main.${t.name}`).pluck().get() as number) ?? 0;
       for (const t of TABLES) {
-        const cols = columns(db, t.name);
+        // A bundle written by an older Casefile lacks the columns added since (they stay NULL here).
+        const theirs = new Set(columns(db, t.name, 'b'));
+        const cols = columns(db, t.name).filter((c) => theirs.has(c) && !LOCAL_ONLY.has(c));
         const sel = cols.map((c) =>
           c === 'id' ? `id + ${offsets[t.name]}` : t.name === 'cases' && c === 'name' ? '@name' : t.fks[c] ? `CASE WHEN ${c} IS NULL THEN NULL ELSE ${c} + ${offsets[t.fks[c]!]} END` : c,
         );

@@ -38,10 +38,14 @@ export function toRuleEvents(store: Store, caseId: number): InputEvent[] {
 
 export function toStepRecords(store: Store, caseId: number): StepRecord[] {
   const hosts = new Map(store.listHosts(caseId).map((h) => [h.id, h.name]));
+  const runs = new Map(store.listRuns(caseId).map((r) => [r.id, r.status]));
   return store.listSteps(caseId).map((s) => ({
     stepId: s.stepKey,
     host: s.hostId !== undefined ? hosts.get(s.hostId) : undefined,
     status: s.status,
+    isRestore: s.isRestore,
+    restore: s.restore,
+    runStatus: s.runId !== undefined ? runs.get(s.runId) : undefined,
     command: s.command,
     timeoutMs: s.timeoutMs,
     startedAt: s.startedNs,

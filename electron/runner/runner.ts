@@ -236,6 +236,10 @@ export class Runner {
   private async perform(run: ActiveRun, a: Extract<Action, { type: 'exec' | 'restore' }>, signal: AbortSignal): Promise<void> {
     const host = run.hosts.get(a.host)!;
     const step = run.state.playbook.steps.find((s) => s.id === a.stepId)!;
+    // What undoes this step on this host, kept on the step row from the start: if Casefile dies before the restore
+    // runs, the recovery at the next start can still name the host left changed and the command to run.
+    const restoreCmd = a.type === 'exec' ? run.state.steps.find((s) => s.id === a.stepId)?.hosts.find((h) => h.host === a.host)?.restoreCommand?.display : undefined;
+    const restore = restoreCmd !== undefined && a.sudo ? `sudo ${restoreCmd}` : restoreCmd;
     const res = await this.execRecorded({
       caseId: run.caseId,
       runId: run.runId,
@@ -248,6 +252,7 @@ export class Runner {
       display: a.command.display,
       timeoutMs: a.timeoutMs,
       kind: a.type === 'restore' ? 'text' : a.captures,
+      restore,
       signal,
     });
     const t = now();
@@ -335,12 +340,13 @@ export class Runner {
     display?: string;
     timeoutMs: number;
     kind: string;
+    restore?: string | undefined;
     signal?: AbortSignal | undefined;
     onStep?: (id: number) => void;
   }): Promise<ExecOutcome & { stepId: number; events: ParsedEvent[] }> {
     const { store, emit } = this.o;
     const display = a.display ?? a.argv?.join(' ') ?? a.script ?? '';
-    const step = store.createStep({ runId: a.runId, caseId: a.caseId, hostId: a.host.id, stepKey: a.stepKey, title: a.title, isRestore: a.isRestore, intrusive: a.intrusive, command: display, display, timeoutMs: a.timeoutMs });
+    const step = store.createStep({ runId: a.runId, caseId: a.caseId, hostId: a.host.id, stepKey: a.stepKey, title: a.title, isRestore: a.isRestore, intrusive: a.intrusive, command: display, display, timeoutMs: a.timeoutMs, restore: a.restore });
     a.onStep?.(step.id);
     emit('case.updated', { caseId: a.caseId });
     const res = await this.sessions.exec(a.host, a.argv ? { argv: a.argv } : { script: a.script ?? '' }, {

@@ -6,7 +6,14 @@ export const CHUNK = 1 << 20;
 const LINE_INDEX_EVERY = 1024;
 const now = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
-/** Streams one artifact's bytes into the store: chunked, hashed, line-indexed. */
+/**
+ * Streams one artifact's bytes into the store: chunked, hashed, line-indexed.
+ *
+ * Whole chunks are written as they fill. With `flushEveryMs` (output streaming from a host), the chunk still
+ * filling is also written that often (and rewritten in place as it grows), so a Casefile killed mid-step loses at
+ * most that much of what the host had sent, not up to a whole chunk: a step that printed one line and then hung
+ * keeps that line. Every chunk but the last is always CHUNK bytes long, as readers assume.
+ */
 export class ArtifactWriter {
   private readonly hash = createHash('sha256');
   private pending: Buffer[] = [];
@@ -20,12 +27,17 @@ export class ArtifactWriter {
   private done = false;
   private readonly insChunk;
   private readonly insLine;
+  private timer: NodeJS.Timeout | undefined;
+  /** Bytes of the current (partial) chunk already in the store. */
+  private tailStored = 0;
 
   constructor(
     private readonly db: Db,
     readonly id: number,
+    private readonly opts: { readonly flushEveryMs?: number } = {},
   ) {
-    this.insChunk = db.prepare('INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?)');
+    // Upsert: the partial chunk at `seq` may have been stored already by a timed flush.
+    this.insChunk = db.prepare('INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?) ON CONFLICT (artifact_id, seq) DO UPDATE SET data = excluded.data');
     this.insLine = db.prepare('INSERT OR IGNORE INTO artifact_lines (artifact_id, line, offset) VALUES (?, ?, ?)');
     this.insLine.run(id, 1, 0);
   }
@@ -59,6 +71,27 @@ export class ArtifactWriter {
     this.pending.push(Buffer.from(b)); // copy: callers may reuse their buffer
     this.pendingLen += b.length;
     if (this.pendingLen >= CHUNK) this.flushFull();
+    if (this.opts.flushEveryMs !== undefined && this.timer === undefined && this.pendingLen > this.tailStored) {
+      this.timer = setTimeout(() => this.flushTail(), this.opts.flushEveryMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Timed flush of the partial chunk. Never throws (it runs from a timer): a failure waits for finish(). */
+  private flushTail(): void {
+    this.timer = undefined;
+    if (this.done || this.pendingLen === 0 || this.pendingLen === this.tailStored) return;
+    try {
+      const tail = Buffer.concat(this.pending, this.pendingLen);
+      this.pending = [tail];
+      this.db.transaction(() => {
+        this.insChunk.run(this.id, this.seq, tail);
+        this.db.prepare('UPDATE artifacts SET size = ? WHERE id = ?').run(this.size, this.id);
+      })();
+      this.tailStored = tail.length;
+    } catch {
+      // e.g. SQLITE_BUSY or a full disk: the bytes are still pending here and go out with the next chunk or finish()
+    }
   }
 
   /** Write out every whole chunk pending, concatenating once (not once per chunk: a big write stays linear). */
@@ -71,6 +104,7 @@ export class ArtifactWriter {
     }
     this.pending = off < all.length ? [all.subarray(off)] : [];
     this.pendingLen = all.length - off;
+    this.tailStored = 0;
   }
 
   private flushRest(): void {
@@ -78,10 +112,13 @@ export class ArtifactWriter {
     this.insChunk.run(this.id, this.seq++, Buffer.concat(this.pending, this.pendingLen));
     this.pending = [];
     this.pendingLen = 0;
+    this.tailStored = 0;
   }
 
   finish(fin: { exitCode?: number; endedNs?: bigint; kind?: string } = {}): number {
     if (this.done) return this.id;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.flushRest();
     this.done = true;
     const lineCount = this.size === 0 ? 0 : this.lines + (this.lastByte === 10 ? 0 : 1);

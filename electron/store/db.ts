@@ -45,16 +45,21 @@ export function openStoreDir(dir?: string): Db {
 }
 
 export function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  if (current > latest) {
-    throw new Error(`this store was written by a newer Casefile (schema ${current}, this build knows ${latest})`);
-  }
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  const newer = (v: number): Error => new Error(`this store was written by a newer Casefile (schema ${v}, this build knows ${latest})`);
+  const current = version();
+  if (current > latest) throw newer(current);
+  if (current === latest) return; // no lock taken: another process may be writing
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    // Each migration in an IMMEDIATE transaction that reads the version again: two processes opening an old store
+    // at once (the app and a CLI run) then apply it once, the second seeing it done, instead of both running it.
     db.transaction(() => {
+      const now = version();
+      if (now > latest) throw newer(now);
+      if (m.version <= now) return;
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
 }

@@ -49,7 +49,9 @@ export type StepStatus =
   | 'cancelled'
   | 'needs-root'
   | 'connection-lost'
-  | 'skipped';
+  | 'skipped'
+  /** Casefile itself stopped (killed, crashed, power lost) while the step ran; set by the recovery at the next start. */
+  | 'interrupted';
 
 export interface StepRow {
   readonly id: number;
@@ -70,6 +72,8 @@ export interface StepRow {
   readonly endedNs?: bigint | undefined;
   readonly stuck?: unknown;
   readonly error?: string | undefined;
+  /** The restore command of an intrusive step (as displayed), recorded when the step started. */
+  readonly restore?: string | undefined;
 }
 
 export interface ArtifactRow {
@@ -230,6 +234,7 @@ export function stepRow(r: Raw): StepRow {
     endedNs: big(r.ended_ns),
     stuck: jsonOr<unknown>(r.stuck_json, undefined),
     error: opt<string>(r.error),
+    restore: opt<string>(r.restore),
   };
 }
 export function artifactRow(r: Raw): ArtifactRow {

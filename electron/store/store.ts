@@ -9,6 +9,7 @@ import type { ParsedEvent } from '../../shared/model/event';
 
 import { ArtifactWriter, CHUNK } from './artifact-writer';
 import { BIN_SELECT } from './migrations/005_event_bins';
+import { currentOwner } from './owner';
 import {
   annotationRow,
   artifactRow,
@@ -167,8 +168,8 @@ export class Store {
   // ---- runs and steps ------------------------------------------------------------------------
   createRun(r: { caseId: number; playbookId: string; playbookSha256?: string; params: Record<string, unknown>; hostIds: readonly number[]; headless: boolean }): RunRow {
     const res = this.db
-      .prepare('INSERT INTO runs (case_id, playbook_id, playbook_sha256, params_json, host_ids_json, status, headless, started_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(r.caseId, r.playbookId, r.playbookSha256 ?? null, JSON.stringify(r.params), JSON.stringify(r.hostIds), 'running', r.headless ? 1 : 0, now());
+      .prepare('INSERT INTO runs (case_id, playbook_id, playbook_sha256, params_json, host_ids_json, status, headless, started_ns, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(r.caseId, r.playbookId, r.playbookSha256 ?? null, JSON.stringify(r.params), JSON.stringify(r.hostIds), 'running', r.headless ? 1 : 0, now(), currentOwner());
     return this.getRun(Number(res.lastInsertRowid))!;
   }
 
@@ -185,11 +186,11 @@ export class Store {
     return (this.db.prepare('SELECT * FROM runs WHERE case_id = ? ORDER BY id').safeIntegers(true).all(caseId) as Raw[]).map(runRow);
   }
 
-  createStep(s: { runId?: number; caseId: number; hostId?: number; stepKey: string; title: string; isRestore?: boolean; intrusive?: boolean; command: string; display?: string; timeoutMs?: number; status?: StepStatus }): StepRow {
+  createStep(s: { runId?: number; caseId: number; hostId?: number; stepKey: string; title: string; isRestore?: boolean; intrusive?: boolean; command: string; display?: string; timeoutMs?: number; status?: StepStatus; restore?: string }): StepRow {
     const res = this.db
       .prepare(
-        `INSERT INTO steps (run_id, case_id, host_id, step_key, title, is_restore, intrusive, command, display, status, timeout_ms, started_ns)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO steps (run_id, case_id, host_id, step_key, title, is_restore, intrusive, command, display, status, timeout_ms, started_ns, restore, owner)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.runId ?? null,
@@ -204,6 +205,8 @@ export class Store {
         s.status ?? 'running',
         s.timeoutMs ?? null,
         now(),
+        s.restore ?? null,
+        currentOwner(),
       );
     return this.getStep(Number(res.lastInsertRowid))!;
   }
@@ -260,8 +263,8 @@ export class Store {
   }): ArtifactWriter {
     const res = this.db
       .prepare(
-        `INSERT INTO artifacts (case_id, host_id, step_id, name, stream, kind, source, argv_json, started_ns, clock_offset_ns, clock_uncertainty_ns, boot_time_ns)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO artifacts (case_id, host_id, step_id, name, stream, kind, source, argv_json, started_ns, clock_offset_ns, clock_uncertainty_ns, boot_time_ns, owner)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         meta.caseId,
@@ -276,8 +279,10 @@ export class Store {
         meta.clockOffsetNs ?? null,
         meta.clockUncertaintyNs ?? null,
         meta.bootTimeNs ?? null,
+        currentOwner(),
       );
-    return new ArtifactWriter(this.db, Number(res.lastInsertRowid));
+    // Output streaming from a host is made durable every second, so a crash mid-step keeps what had arrived.
+    return new ArtifactWriter(this.db, Number(res.lastInsertRowid), meta.source === 'ssh' ? { flushEveryMs: 1000 } : {});
   }
 
   /** Convenience: store a whole buffer as one artifact. */

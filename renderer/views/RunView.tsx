@@ -166,6 +166,11 @@ function StepOutput({ st, live }: { st: Step; live: { text: string; clipped: boo
       {open && (
         <>
           <pre className="command">{visible(st.display || st.command)}</pre>
+          {st.restore && (
+            <p className="small muted" data-testid={`step-restore-${st.id}`}>
+              Undone afterwards by: <code>{visible(st.restore)}</code>
+            </p>
+          )}
           {st.error && <p className="error">{visible(st.error)}</p>}
           {live && (
             <pre className="output" ref={pre} data-testid="live-output">

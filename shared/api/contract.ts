@@ -44,7 +44,7 @@ export const Host = z.object({
 });
 export type Host = z.infer<typeof Host>;
 
-export const StepStatus = z.enum(['pending', 'awaiting-confirmation', 'running', 'ok', 'failed', 'timed-out', 'cancelled', 'needs-root', 'connection-lost', 'skipped']);
+export const StepStatus = z.enum(['pending', 'awaiting-confirmation', 'running', 'ok', 'failed', 'timed-out', 'cancelled', 'needs-root', 'connection-lost', 'skipped', 'interrupted']);
 export type StepStatus = z.infer<typeof StepStatus>;
 
 export const Step = z.object({
@@ -65,6 +65,8 @@ export const Step = z.object({
   endedNs: NsString.optional(),
   stuck: z.unknown().optional(),
   error: z.string().optional(),
+  /** The command that undoes this intrusive step on its host (recorded when it started). */
+  restore: z.string().optional(),
 });
 export type Step = z.infer<typeof Step>;
 

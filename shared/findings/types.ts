@@ -70,6 +70,12 @@ export interface StepRecord {
   readonly endedAt?: bigint | undefined;
   readonly reason?: string | undefined;
   readonly missing?: readonly string[] | undefined;
+  /** A restore step (undoing an intrusive step `stepId` without its `.restore` suffix). */
+  readonly isRestore?: boolean | undefined;
+  /** The command that undoes this (intrusive) step on its host, if the playbook has one. */
+  readonly restore?: string | undefined;
+  /** Status of the run the step belongs to ('running', 'done', 'interrupted', …). */
+  readonly runStatus?: string | undefined;
   readonly ref?: unknown;
 }
 

@@ -120,7 +120,7 @@ describe('disk full during ingest', () => {
     // Closed and reopened, as after a restart: sound, and the artifact still says why (nothing for recovery to redo).
     sound(home);
     const again = start(home);
-    expect(await again.backend.recoverInterrupted()).toEqual({ reingested: [], failed: [] });
+    expect(await again.backend.recoverInterrupted()).toEqual({ reingested: [], failed: [], interruptedRuns: [], interruptedSteps: [] });
     const detail = (await again.backend.call('cases.get', { caseId: c.id })) as { artifacts: { parseStatus: string; parseWarnings: string[]; eventCount: number }[] };
     expect(detail.artifacts).toHaveLength(1);
     expect(detail.artifacts[0]).toMatchObject({ parseStatus: 'failed', eventCount: 0 });

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../electron/api/backend';
 import { openDb } from '../../electron/store/db';
+import { ownerOf } from '../../electron/store/owner';
 import { generateSyslog } from '../bench/common';
+import { exitedOwner } from './dead-owner';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-recover-'));
@@ -28,7 +30,7 @@ const reference = { big: 0, small: 0 };
 interface ChildOutcome {
   readonly killed: boolean;
   readonly parsing: number[];
-  readonly result?: { reingested: number[]; failed: number[] };
+  readonly result?: { reingested: number[]; failed: number[]; interruptedRuns: number[]; interruptedSteps: number[] };
 }
 
 /** Start the app's recovery in a child; SIGKILL it at the first re-parse of `killAt` (if given). */
@@ -78,13 +80,19 @@ function artifact(id: number): { status: string; warnings: string[]; events: num
   }
 }
 
-/** Store a file as an artifact whose parse never ran (what a kill during the first ingest leaves). */
-function storeUnparsed(name: string, bytes: Buffer): number {
+/**
+ * Store a file as an artifact whose parse never ran (what a kill during the first ingest leaves): stored by this
+ * process, then owned by a process that has exited, as the killed importer's row would be.
+ */
+async function storeUnparsed(name: string, bytes: Buffer): Promise<number> {
+  const owner = await exitedOwner();
   const db = openDb(dbFile);
   try {
     const b = new Backend({ db, dbFile });
     const c = b.store.ensureCase('recover');
-    return b.store.putArtifact({ caseId: c.id, name, kind: 'auto', source: 'import' }, bytes);
+    const id = b.store.putArtifact({ caseId: c.id, name, kind: 'auto', source: 'import' }, bytes);
+    db.prepare('UPDATE artifacts SET owner = ? WHERE id = ?').run(owner, id);
+    return id;
   } finally {
     db.close();
   }
@@ -110,20 +118,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('startup recovery of interrupted ingests', () => {
   it('a stored, unparsed artifact is parsed again at startup, to the same events as a normal import', async () => {
-    const id = storeUnparsed('small.log', smallBytes);
+    const id = await storeUnparsed('small.log', smallBytes);
     expect(artifact(id).status).toBe('pending');
     const r = await recover();
-    expect(r.result).toEqual({ reingested: [id], failed: [] });
+    expect(r.result).toEqual({ reingested: [id], failed: [], interruptedRuns: [], interruptedSteps: [] });
     const a = artifact(id);
     expect(a.status).toBe('parsed');
     expect(a.events).toBe(reference.small);
     expect(a.warnings.filter((w) => w.startsWith('Casefile stopped'))).toEqual([]);
     // Nothing pending any more: the next start has nothing to do.
-    expect((await recover()).result).toEqual({ reingested: [], failed: [] });
+    expect((await recover()).result).toEqual({ reingested: [], failed: [], interruptedRuns: [], interruptedSteps: [] });
   }, 60_000);
 
   it('a re-parse killed twice is reported failed, not retried at every start; the bytes are kept', async () => {
-    const id = storeUnparsed('big.log', bigBytes);
+    const id = await storeUnparsed('big.log', bigBytes);
     const sha = artifact(id).sha;
     for (const attempt of [1, 2]) {
       const r = await recover(id);
@@ -136,7 +144,7 @@ describe('startup recovery of interrupted ingests', () => {
     const r = await recover(id);
     expect(r.killed).toBe(false);
     expect(r.parsing).not.toContain(id); // not parsed a third time
-    expect(r.result).toEqual({ reingested: [], failed: [id] });
+    expect(r.result).toEqual({ reingested: [], failed: [id], interruptedRuns: [], interruptedSteps: [] });
     const a = artifact(id);
     expect(a.status).toBe('failed');
     expect(a.events).toBe(0);
@@ -145,8 +153,29 @@ describe('startup recovery of interrupted ingests', () => {
     expect(a.bytes.equals(bigBytes)).toBe(true);
   }, 120_000);
 
+  it('an artifact another live process is still storing is left to it; once that process is gone, it is recovered', async () => {
+    // The owner is a real running process (as a `casefile run` in another terminal sharing the data directory).
+    const live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => live.on('exit', () => resolve()));
+    try {
+      const id = await storeUnparsed('small-live.log', smallBytes);
+      const db = openDb(dbFile);
+      db.prepare('UPDATE artifacts SET owner = ? WHERE id = ?').run(ownerOf(live.pid!), id);
+      db.close();
+      const r = await recover();
+      expect(r.result).toEqual({ reingested: [], failed: [], interruptedRuns: [], interruptedSteps: [] });
+      expect(artifact(id).status).toBe('pending');
+      live.kill('SIGKILL');
+      await exited;
+      expect((await recover()).result?.reingested).toEqual([id]);
+      expect(artifact(id).events).toBe(reference.small);
+    } finally {
+      if (live.exitCode === null && live.signalCode === null) live.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('one interrupted re-parse is retried and then completes, leaving no recovery note', async () => {
-    const id = storeUnparsed('big-2.log', bigBytes);
+    const id = await storeUnparsed('big-2.log', bigBytes);
     expect((await recover(id)).killed).toBe(true);
     expect(artifact(id).warnings).toHaveLength(1);
     const r = await recover();

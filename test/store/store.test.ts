@@ -1,13 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { openDb, migrate } from '../../electron/store/db';
+import { MIGRATIONS } from '../../electron/store/migrations';
+import { CHUNK } from '../../electron/store/artifact-writer';
 import { Store } from '../../electron/store/store';
 import { readLines, ftsQuery, searchCase } from '../../electron/api/queries';
 
+const ROOT = resolve(__dirname, '..', '..');
 let dir: string;
 let store: Store;
 beforeEach(() => {
@@ -22,10 +26,70 @@ afterEach(() => {
 describe('store', () => {
   it('creates the schema with WAL and records the migration version', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(6);
     // Migrating again is a no-op.
     migrate(store.db);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(5);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(6);
+  });
+
+  it('four processes opening a store of the previous schema at once migrate it exactly once', async () => {
+    const file = join(dir, 'old.db');
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    for (const m of MIGRATIONS.slice(0, -1)) old.exec(m.sql);
+    old.pragma(`user_version = ${MIGRATIONS.at(-2)!.version}`);
+    old.prepare("INSERT INTO cases (name, title, created_ns) VALUES ('before', 'before', 1)").run();
+    old.close();
+    const children = [0, 1, 2, 3].map(
+      () =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const p = spawn(process.execPath, [join(ROOT, 'bin', 'run-ts.mjs'), join(ROOT, 'test', 'store', 'open-child.ts'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('close', (code) => resolve({ code, out }));
+        }),
+    );
+    for (const r of await Promise.all(children)) expect(r, r.out).toEqual({ code: 0, out: `${MIGRATIONS.at(-1)!.version}\n` });
+    const db = openDb(file);
+    expect(db.prepare('SELECT name FROM cases').pluck().all()).toEqual(['before']);
+    expect(db.prepare("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'owner'").pluck().get()).toBe(1);
+    db.close();
+  }, 60_000);
+
+  it('output streaming from a host is stored while it arrives, in whole chunks plus one growing tail', async () => {
+    const c = store.createCase('stream');
+    const w = store.beginArtifact({ caseId: c.id, name: 'out', kind: 'text', source: 'ssh' });
+    const chunks = () => store.db.prepare('SELECT seq, length(data) AS n FROM artifact_chunks WHERE artifact_id = ? ORDER BY seq').all(w.id) as { seq: number; n: number }[];
+    const sent: Buffer[] = [];
+    const send = (b: Buffer): void => {
+      sent.push(b);
+      w.write(b);
+    };
+    send(Buffer.from('first line\n'));
+    expect(chunks()).toEqual([]); // not yet: flushed at most once a second, not per write
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(chunks()).toEqual([{ seq: 0, n: 11 }]);
+    expect(store.readArtifact(w.id).toString()).toBe('first line\n');
+    expect(store.getArtifact(w.id)!.size).toBe(11);
+    // Past a chunk boundary: the stored tail is replaced by a whole chunk, and the rest becomes the new tail.
+    send(Buffer.alloc(CHUNK, 0x61));
+    expect(chunks()).toEqual([{ seq: 0, n: CHUNK }]);
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(chunks()).toEqual([{ seq: 0, n: CHUNK }, { seq: 1, n: 11 }]);
+    send(Buffer.from('last\n'));
+    w.finish({ exitCode: 0 });
+    expect(chunks()).toEqual([{ seq: 0, n: CHUNK }, { seq: 1, n: 16 }]);
+    const all = Buffer.concat(sent);
+    expect(store.readArtifact(w.id).equals(all)).toBe(true);
+    expect(store.readArtifactRange(w.id, CHUNK - 3, 10).equals(all.subarray(CHUNK - 3, CHUNK + 7))).toBe(true);
+    expect(store.getArtifact(w.id)!.sha256).toBe(createHash('sha256').update(all).digest('hex'));
+    // Imports are written in one go: no timer, nothing written before the chunk fills or the import finishes.
+    const imp = store.beginArtifact({ caseId: c.id, name: 'imp', kind: 'text', source: 'import' });
+    imp.write(Buffer.from('x\n'));
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(store.db.prepare('SELECT count(*) FROM artifact_chunks WHERE artifact_id = ?').pluck().get(imp.id)).toBe(0);
+    imp.finish();
   });
 
   it('refuses a store written by a newer Casefile', () => {

@@ -1,6 +1,6 @@
 import { argsOf, commOf, Ctx, elapsedSeconds, fmtSeconds, frames, num, pidOf, procState, secondsBetween, str, type Ix } from '../context';
 import { classifyLockWait, isNfsFrame, KERNEL_THREAD_RE, LOCK_SYSCALL_FRAMES, MOUNT_COMMS, MOUNT_RACE_FRAMES, NFS_LOCK_FRAMES, type LockWaitClass } from '../patterns';
-import type { EvidenceRef, Finding, RuleMeta } from '../types';
+import type { EvidenceRef, Finding, RuleMeta, StepRecord } from '../types';
 import { groupBy, make, type Rule } from './rule';
 
 /** Per (host, pid): every process sample, stack snapshot, strace record and /proc/PID/syscall we have. */
@@ -452,10 +452,65 @@ function missingTool(ctx: Ctx): Finding[] {
   );
 }
 
+// --- collector.interrupted -----------------------------------------------------------------------------------
+
+const INTERRUPTED: RuleMeta = {
+  id: 'collector.interrupted',
+  title: 'Casefile stopped in the middle of a run',
+  severity: 'high',
+  role: 'context',
+  description:
+    'Casefile itself was killed, crashed or lost power while steps ran. At the next start, steps it left running are marked `interrupted` (their output up to then is kept) and the run ends as `interrupted`; their evidence is incomplete, not negative. ' +
+    'Reported high, one finding per host, when an intrusive step had started but its restore (clearing an rpcdebug flag, unmounting test mounts) never completed: the host is still changed, and the finding gives the exact command to undo it. ' +
+    'Guard: only runs ended by that recovery count, so a restore still to come in a live run is not reported.',
+};
+
+function interrupted(ctx: Ctx): Finding[] {
+  const out: Finding[] = [];
+  const restored = new Set(ctx.steps.filter((s) => s.isRestore && s.status === 'ok').map((s) => `${s.host ?? ''}\u0000${s.stepId}`));
+  const hostsOf = (list: readonly StepRecord[]): (string | undefined)[] => [...new Set(list.map((s) => s.host))];
+  const undone = ctx.steps.filter((s) => !s.isRestore && s.restore !== undefined && s.runStatus === 'interrupted' && !restored.has(`${s.host ?? ''}\u0000${s.stepId}.restore`));
+  for (const host of hostsOf(undone)) {
+    const steps = undone.filter((s) => s.host === host);
+    const on = host ? ` on ${host}` : '';
+    out.push(make(INTERRUPTED, {
+      title: `Restore${steps.length > 1 ? 's' : ''} never ran${on}: the host is still changed by ${steps.map((s) => s.stepId).join(', ')}`,
+      severity: 'high',
+      host,
+      subject: `restore:${host ?? ''}`,
+      confidence: 0.9,
+      explanation:
+        `Casefile stopped before undoing ${steps.length > 1 ? 'these intrusive steps' : 'this intrusive step'}${on}: ${steps.map((s) => `${s.stepId} (${s.status})`).join(', ')}. ` +
+        'Whatever the step turned on (a debug flag, a trace, test mounts) is most likely still in place. Casefile does not run the restore by itself after a restart.',
+      next: `Run on ${host ?? 'the host'}: ${steps.map((s) => `\`${s.restore}\``).join(', then ')}.`,
+      evidence: [],
+    }));
+  }
+  const cut = ctx.steps.filter((s) => s.status === 'interrupted');
+  for (const host of hostsOf(cut)) {
+    const steps = cut.filter((s) => s.host === host);
+    const on = host ? ` on ${host}` : '';
+    out.push(make(INTERRUPTED, {
+      title: `${steps.length > 1 ? `${steps.length} steps` : `Step ${steps[0]!.stepId}`}${on} cut short: Casefile stopped while ${steps.length > 1 ? 'they' : 'it'} ran`,
+      severity: 'medium',
+      host,
+      subject: `interrupted:${host ?? ''}`,
+      confidence: 0.9,
+      explanation:
+        `${steps.map((s) => `\`${s.command ?? s.stepId}\``).join(', ')} did not finish because Casefile itself stopped. The output received until then is kept and parsed; ` +
+        'a missing event in it means the step did not get that far, not that the host is healthy.',
+      next: 'Run the playbook again (or the steps alone) for complete evidence.',
+      evidence: [],
+    }));
+  }
+  return out;
+}
+
 export const PROCESS_RULES: readonly Rule[] = [
   { meta: D_STATE, run: dState },
   { meta: BLOCKED_FLOCK, run: blockedFlock },
   { meta: MOUNT_RACE, run: mountRace },
   { meta: COLLECTOR_STUCK, run: collectorStuck },
   { meta: MISSING_TOOL, run: missingTool },
+  { meta: INTERRUPTED, run: interrupted },
 ];

@@ -1,0 +1,181 @@
+/**
+ * Fault: Casefile itself is killed (SIGKILL, as a crash, the OOM killer or a power cut would end it) in the middle
+ * of a playbook run, while an intrusive step that changed the host is running. Real pieces: the app's backend in a
+ * child process running the playbook against a real OpenSSH server on loopback, a real SIGKILL, the same SQLite
+ * file reopened as the app does at its next start.
+ *
+ * Before the kill, a recovery from another process (the desktop app starting while a `casefile run` works in a
+ * terminal) must leave the live run alone. After it: the run ends `interrupted` (the run view stops polling it),
+ * the step cut short is `interrupted` with the output received until then kept and parsed, the finished step is
+ * untouched, and the findings name the host left changed with the exact restore command, which Casefile did not
+ * run by itself. On the host the command ends at its own remote deadline (`timeout -s KILL`), with nobody left to
+ * end it. A second recovery finds nothing more to do.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Backend } from '../../electron/api/backend';
+import { openDb } from '../../electron/store/db';
+import { startSshd, type SshdLab } from '../lab/sshd';
+import { waitFor } from '../lab/proc';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+let lab: SshdLab;
+let dir: string;
+let child: ChildProcess | undefined;
+/** A sleep length no other test uses, to find the remote command among the host's processes. */
+const SLEEP = '31.7';
+const STEP_TIMEOUT_S = 6;
+
+function playbook(mark: string): string {
+  return `id: kill-probe
+title: Kill probe
+summary: A step that finishes, an intrusive step that changes the host and is undone by its restore, and one more.
+symptoms:
+  - test
+steps:
+  - id: first
+    title: Before
+    why: Completes before the kill.
+    run:
+      argv: [echo, before]
+    timeout: 10s
+    captures: text
+  - id: change
+    title: Change the host, then wait
+    why: Turns something on that only the restore turns off.
+    run:
+      script: "touch ${mark}/changed; echo started; sleep ${SLEEP}; echo never"
+    intrusive: true
+    timeout: ${STEP_TIMEOUT_S}s
+    restore:
+      script: "rm -f ${mark}/changed; touch ${mark}/restored"
+      timeout: 10s
+    captures: text
+  - id: after
+    title: After
+    why: Never reached.
+    run:
+      argv: [echo, after]
+    timeout: 10s
+    captures: text
+`;
+}
+
+/** PIDs of processes running `sleep SLEEP` (the step's remote command). */
+function remoteSleeps(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'latin1') === `sleep\0${SLEEP}\0`) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  lab = await startSshd({ alias: 'web-k' });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-killed-run-'));
+  mkdirSync(path.join(dir, 'mark'));
+  mkdirSync(path.join(dir, 'playbooks'));
+  writeFileSync(path.join(dir, 'playbooks', 'kill-probe.yaml'), playbook(path.join(dir, 'mark')));
+}, 60_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await lab?.stop();
+  await lab?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Casefile killed in the middle of a run', () => {
+  it('leaves a live run alone; after the kill the run and step end interrupted, and the unrun restore is named', async () => {
+    const dbFile = path.join(dir, 'casefile.db');
+    openDb(dbFile).close(); // created and migrated before two processes share it
+    child = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.mjs'), path.join(root, 'test', 'fault', 'run-child.ts'), dbFile, lab.home, path.join(dir, 'playbooks'), 'web-k'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<void>((resolve) => child!.on('exit', () => resolve()));
+    await waitFor('the change step to stream "started"', () => out.includes('STARTED') || child!.exitCode !== null, 30_000);
+    expect(out, err).toContain('STARTED');
+    const runId = Number(/^RUN (\d+)$/m.exec(out)![1]);
+
+    const db = openDb(dbFile);
+    const backend = new Backend({ db, dbFile });
+    try {
+      // 1. Another process starting up while the run is live: nothing of it is touched.
+      const live = await backend.recoverInterrupted();
+      expect(live.interruptedRuns).toEqual([]);
+      expect(live.interruptedSteps).toEqual([]);
+      const caseId = backend.store.findCase('killed-run')!.id;
+      const stepOf = (key: string) => backend.store.listSteps(caseId, runId).find((s) => s.stepKey === key);
+      expect(backend.store.getRun(runId)!.status).toBe('running');
+      expect(stepOf('change')!.status).toBe('running');
+      // The restore command was recorded when the step started.
+      expect(stepOf('change')!.restore).toBe(`rm -f ${path.join(dir, 'mark')}/changed; touch ${path.join(dir, 'mark')}/restored`);
+
+      // Output streaming from the host reaches the store within a second (the writer's timed flush), even though
+      // it is far from filling a chunk: that is what survives the kill.
+      const changeOut = (): Buffer => {
+        const a = backend.store.listArtifacts(caseId).find((x) => x.stepId === stepOf('change')!.id && x.stream === 'stdout');
+        return a ? backend.store.readArtifact(a.id) : Buffer.alloc(0);
+      };
+      await waitFor('the streamed line to be stored', () => changeOut().toString() === 'started\n', 3000);
+
+      // 2. The kill, mid-step.
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      await exited;
+      expect(out).not.toContain('DONE');
+      expect(existsSync(path.join(dir, 'mark', 'changed'))).toBe(true);
+
+      // 3. The next start.
+      const rec = await backend.recoverInterrupted();
+      expect(rec.interruptedRuns).toEqual([runId]);
+      expect(rec.interruptedSteps).toEqual([stepOf('change')!.id]);
+      const run = backend.store.getRun(runId)!;
+      expect(run.status).toBe('interrupted');
+      expect(run.endedNs).toBeDefined();
+      const state = (await backend.call('runs.state', { runId })) as { done: boolean; run: { status: string }; steps: { stepKey: string; status: string; restore?: string }[] };
+      expect(state.done).toBe(true); // the run view stops polling and drops its Cancel button
+      expect(state.run.status).toBe('interrupted');
+      expect(stepOf('first')!.status).toBe('ok');
+      const change = stepOf('change')!;
+      expect(change.status).toBe('interrupted');
+      expect(change.error).toMatch(/^Casefile stopped while this step ran .*the output received until then is kept\. .*timeout -s KILL/);
+      expect(stepOf('after')).toBeUndefined();
+      // The output streamed before the kill is evidence: stored, parsed, nothing left pending.
+      const arts = backend.store.listArtifacts(caseId).filter((a) => a.stepId === change.id);
+      const stdout = arts.find((a) => a.stream === 'stdout')!;
+      expect(backend.store.readArtifact(stdout.id).toString()).toBe('started\n');
+      expect(arts.every((a) => a.parseStatus !== 'pending')).toBe(true);
+
+      // The findings: the host left changed, with the exact command; and the step cut short.
+      const findings = backend.store.listFindings(caseId).filter((f) => f.rule === 'collector.interrupted');
+      const restore = findings.find((f) => f.severity === 'high');
+      expect(restore?.title).toBe('Restore never ran on web-k: the host is still changed by change');
+      expect(restore?.next).toBe(`Run on web-k: \`${change.restore}\`.`);
+      expect(findings.find((f) => f.severity === 'medium')?.title).toBe('Step change on web-k cut short: Casefile stopped while it ran');
+      // Casefile did not run the restore by itself.
+      expect(existsSync(path.join(dir, 'mark', 'restored'))).toBe(false);
+
+      // 4. On the host, nothing was left to end the command but its own deadline.
+      await waitFor(`sleep ${SLEEP} to end at its remote deadline`, () => remoteSleeps().length === 0, (STEP_TIMEOUT_S + 5) * 1000);
+      expect((Date.now() - killedAt) / 1000).toBeLessThan(STEP_TIMEOUT_S + 5);
+
+      // 5. Nothing more to do at the start after that.
+      expect(await backend.recoverInterrupted()).toEqual({ reingested: [], failed: [], interruptedRuns: [], interruptedSteps: [] });
+    } finally {
+      await backend.dispose();
+      db.close();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,84 @@
+/**
+ * Bundles across schema versions and processes: a bundle written before migration 6 (no owner/restore columns)
+ * still imports, with its runs, steps and artifacts; a bundle never carries which local process was working on a
+ * row (owner tokens name this machine's boot and PIDs); and a run exported while it was live, once imported as a
+ * read-only library case, is left exactly as exported by the startup recovery.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Backend } from '../../electron/api/backend';
+import { exportBundle, importBundle } from '../../electron/export/bundle';
+import { ingestArtifact } from '../../electron/ingest/ingest';
+import { openDb, type Db } from '../../electron/store/db';
+import { MIGRATIONS } from '../../electron/store/migrations';
+
+const fx = path.resolve(__dirname, '..', 'fixtures');
+let dir: string;
+let db: Db;
+let backend: Backend;
+let caseId: number;
+let runId: number;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-bundle-compat-'));
+  const dbFile = path.join(dir, 'casefile.db');
+  db = openDb(dbFile);
+  backend = new Backend({ db, dbFile });
+  const store = backend.store;
+  caseId = store.createCase('live-run').id;
+  const h = store.upsertHost(caseId, { name: 'nfs-client' });
+  // A run still in progress in this process: owner set on the run, the step and the artifact.
+  runId = store.createRun({ caseId, playbookId: 'stuck-process', params: {}, hostIds: [h.id], headless: true }).id;
+  const step = store.createStep({ runId, caseId, hostId: h.id, stepKey: 'strace', title: 'strace', intrusive: true, command: 'strace -p 1', restore: 'kill -0 1' });
+  const a = store.putArtifact({ caseId, hostId: h.id, stepId: step.id, name: 'dmesg.txt', kind: 'auto', source: 'ssh' }, readFileSync(path.join(fx, 'kmsg', 'dmesg.txt')));
+  ingestArtifact(store, a);
+});
+afterAll(async () => {
+  await backend?.dispose();
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bundles and owners', () => {
+  it('exports no owner token, and keeps the restore command', () => {
+    const f = path.join(dir, 'live.casefile');
+    exportBundle(backend.store, caseId, f);
+    const b = new Database(f, { readonly: true });
+    try {
+      for (const t of ['runs', 'steps', 'artifacts']) expect(b.prepare(`SELECT count(*) FROM ${t} WHERE owner IS NOT NULL`).pluck().get(), t).toBe(0);
+      expect(b.prepare('SELECT restore FROM steps').pluck().all()).toEqual(['kill -0 1']);
+    } finally {
+      b.close();
+    }
+    // The live case itself still has its owners.
+    expect(db.prepare('SELECT count(*) FROM runs WHERE owner IS NOT NULL').pluck().get()).toBe(1);
+  });
+
+  it('imports a bundle written before owners and restores were recorded (schema 5)', async () => {
+    const f = path.join(dir, 'v5.casefile');
+    exportBundle(backend.store, caseId, f);
+    const b = new Database(f);
+    const prev = MIGRATIONS.at(-2)!.version;
+    b.exec('ALTER TABLE runs DROP COLUMN owner; ALTER TABLE steps DROP COLUMN owner; ALTER TABLE steps DROP COLUMN restore; ALTER TABLE artifacts DROP COLUMN owner;');
+    b.pragma(`user_version = ${prev}`);
+    b.prepare("UPDATE bundle_info SET value = ? WHERE key = 'schema'").run(String(prev));
+    b.close();
+    const r = importBundle(backend.store, f, 'from-v5');
+    expect(r.artifacts).toBe(1);
+    expect(r.events).toBeGreaterThan(0);
+    const steps = backend.store.listSteps(r.caseId);
+    expect(steps.map((s) => [s.stepKey, s.status, s.restore])).toEqual([['strace', 'running', undefined]]);
+    expect(backend.store.listRuns(r.caseId).map((x) => x.status)).toEqual(['running']);
+
+    // The library copy is read-only evidence: the recovery at the next start leaves its live-looking run alone,
+    // and does not touch the run of this (live) process either.
+    const rec = await backend.recoverInterrupted();
+    expect(rec.interruptedRuns).toEqual([]);
+    expect(rec.interruptedSteps).toEqual([]);
+    expect(backend.store.listRuns(r.caseId).map((x) => x.status)).toEqual(['running']);
+    expect(backend.store.getRun(runId)!.status).toBe('running');
+  });
+});
