@@ -70,6 +70,13 @@ export function RunView({ runId }: { runId: number }): ReactNode {
         )}
       </div>
       {cancel.error && <p className="error">{cancel.error}</p>}
+      {s.run.status === 'interrupted' && (
+        <p className="warn" data-testid="run-interrupted">
+          Casefile stopped while this run was in progress; it was ended when Casefile next started. Steps marked interrupted
+          keep the output received until then. If an intrusive step had started, its restore did not run: the findings
+          below name the host and the command that undoes it.
+        </p>
+      )}
       {s.awaiting.map((a) => (
         <Confirm key={a.stepKey} runId={runId} a={a} />
       ))}

@@ -11,84 +11,29 @@
  * run by itself. On the host the command ends at its own remote deadline (`timeout -s KILL`), with nobody left to
  * end it. A second recovery finds nothing more to do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Backend } from '../../electron/api/backend';
 import { openDb } from '../../electron/store/db';
 import { startSshd, type SshdLab } from '../lab/sshd';
 import { waitFor } from '../lab/proc';
+import { prepareKillProbe, remoteSleeps, SLEEP, startRunChild, STEP_TIMEOUT_S, type RunChild } from './killed-run-lab';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let lab: SshdLab;
 let dir: string;
-let child: ChildProcess | undefined;
-/** A sleep length no other test uses, to find the remote command among the host's processes. */
-const SLEEP = '31.7';
-const STEP_TIMEOUT_S = 6;
-
-function playbook(mark: string): string {
-  return `id: kill-probe
-title: Kill probe
-summary: A step that finishes, an intrusive step that changes the host and is undone by its restore, and one more.
-symptoms:
-  - test
-steps:
-  - id: first
-    title: Before
-    why: Completes before the kill.
-    run:
-      argv: [echo, before]
-    timeout: 10s
-    captures: text
-  - id: change
-    title: Change the host, then wait
-    why: Turns something on that only the restore turns off.
-    run:
-      script: "touch ${mark}/changed; echo started; sleep ${SLEEP}; echo never"
-    intrusive: true
-    timeout: ${STEP_TIMEOUT_S}s
-    restore:
-      script: "rm -f ${mark}/changed; touch ${mark}/restored"
-      timeout: 10s
-    captures: text
-  - id: after
-    title: After
-    why: Never reached.
-    run:
-      argv: [echo, after]
-    timeout: 10s
-    captures: text
-`;
-}
-
-/** PIDs of processes running `sleep SLEEP` (the step's remote command). */
-function remoteSleeps(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'latin1') === `sleep\0${SLEEP}\0`) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+let probe: { playbookDir: string; mark: string };
+let child: RunChild | undefined;
 
 beforeAll(async () => {
   lab = await startSshd({ alias: 'web-k' });
   dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-killed-run-'));
-  mkdirSync(path.join(dir, 'mark'));
-  mkdirSync(path.join(dir, 'playbooks'));
-  writeFileSync(path.join(dir, 'playbooks', 'kill-probe.yaml'), playbook(path.join(dir, 'mark')));
+  probe = prepareKillProbe(dir);
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await child?.kill();
   await lab?.stop();
   await lab?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -98,15 +43,8 @@ describe('Casefile killed in the middle of a run', () => {
   it('leaves a live run alone; after the kill the run and step end interrupted, and the unrun restore is named', async () => {
     const dbFile = path.join(dir, 'casefile.db');
     openDb(dbFile).close(); // created and migrated before two processes share it
-    child = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.mjs'), path.join(root, 'test', 'fault', 'run-child.ts'), dbFile, lab.home, path.join(dir, 'playbooks'), 'web-k'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<void>((resolve) => child!.on('exit', () => resolve()));
-    await waitFor('the change step to stream "started"', () => out.includes('STARTED') || child!.exitCode !== null, 30_000);
-    expect(out, err).toContain('STARTED');
-    const runId = Number(/^RUN (\d+)$/m.exec(out)![1]);
+    child = await startRunChild({ dbFile, home: lab.home, playbookDir: probe.playbookDir, alias: 'web-k' });
+    const runId = child.runId;
 
     const db = openDb(dbFile);
     const backend = new Backend({ db, dbFile });
@@ -120,7 +58,7 @@ describe('Casefile killed in the middle of a run', () => {
       expect(backend.store.getRun(runId)!.status).toBe('running');
       expect(stepOf('change')!.status).toBe('running');
       // The restore command was recorded when the step started.
-      expect(stepOf('change')!.restore).toBe(`rm -f ${path.join(dir, 'mark')}/changed; touch ${path.join(dir, 'mark')}/restored`);
+      expect(stepOf('change')!.restore).toBe(`rm -f ${probe.mark}/changed; touch ${probe.mark}/restored`);
 
       // Output streaming from the host reaches the store within a second (the writer's timed flush), even though
       // it is far from filling a chunk: that is what survives the kill.
@@ -132,10 +70,9 @@ describe('Casefile killed in the middle of a run', () => {
 
       // 2. The kill, mid-step.
       const killedAt = Date.now();
-      child.kill('SIGKILL');
-      await exited;
-      expect(out).not.toContain('DONE');
-      expect(existsSync(path.join(dir, 'mark', 'changed'))).toBe(true);
+      await child.kill();
+      expect(child.output()).not.toContain('DONE');
+      expect(existsSync(path.join(probe.mark, 'changed'))).toBe(true);
 
       // 3. The next start.
       const rec = await backend.recoverInterrupted();
@@ -165,7 +102,7 @@ describe('Casefile killed in the middle of a run', () => {
       expect(restore?.next).toBe(`Run on web-k: \`${change.restore}\`.`);
       expect(findings.find((f) => f.severity === 'medium')?.title).toBe('Step change on web-k cut short: Casefile stopped while it ran');
       // Casefile did not run the restore by itself.
-      expect(existsSync(path.join(dir, 'mark', 'restored'))).toBe(false);
+      expect(existsSync(path.join(probe.mark, 'restored'))).toBe(false);
 
       // 4. On the host, nothing was left to end the command but its own deadline.
       await waitFor(`sleep ${SLEEP} to end at its remote deadline`, () => remoteSleeps().length === 0, (STEP_TIMEOUT_S + 5) * 1000);
