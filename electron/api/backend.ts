@@ -4,7 +4,7 @@ import { API, type EventName, type EventPayload, type Method, type Output, type 
 import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
 import type { Db } from '../store/db';
 import { jsonOr } from '../store/rows';
-import { ownerAlive } from '../store/owner';
+import { currentOwner, ownerAlive } from '../store/owner';
 import { ingest } from '../ingest/run';
 import { buildReportModel, renderMarkdown } from '../export/report';
 import { renderHtml } from '../export/html';
@@ -313,7 +313,15 @@ export class Backend {
    * ingest warns that the artifact is incomplete); an import cut off while its bytes were being stored is marked
    * failed with the reason, as its events would cover an arbitrary prefix of the file.
    */
-  async recoverInterrupted(): Promise<RecoveryResult> {
+  recoverInterrupted(): Promise<RecoveryResult> {
+    // One at a time: the startup call and one triggered by the run view (runs.state) must not parse twice.
+    this.recovering ??= this.recoverNow().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  private recovering: Promise<RecoveryResult> | undefined;
+
+  private async recoverNow(): Promise<RecoveryResult> {
     const cases = new Set<number>();
     const { runs, steps } = this.recoverRuns(cases);
     // Rows another live Casefile process (a CLI run sharing the data directory) is still writing are its own.
@@ -491,8 +499,21 @@ export class Backend {
       'runs.cancel': ({ runId }) => ({ ok: this.runner.cancel(runId) }),
       'runs.state': ({ runId }) => {
         const st = this.runner.state(runId);
-        const run = store.getRun(runId);
+        let run = store.getRun(runId);
         if (!run) throw new ApiError(`run ${runId} not found`, 'not-found');
+        if (run.endedNs === undefined && st === undefined && !ownerAlive(run.owner) && !store.getCase(run.caseId)?.readOnly) {
+          // Its process exited while this one was running (a CLI run killed in its terminal): end it now, as the
+          // recovery at startup would, rather than show it running with nothing behind it.
+          const cases = new Set<number>();
+          this.recoverRuns(cases);
+          for (const caseId of cases) {
+            this.analyze(caseId);
+            this.emit('case.updated', { caseId });
+          }
+          run = store.getRun(runId)!;
+          // Its output left pending is parsed in the background, as at startup.
+          void this.recoverInterrupted().catch((e: unknown) => this.opts.onLog?.(`recovering interrupted ingests failed: ${e instanceof Error ? e.message : String(e)}`));
+        }
         return {
           run: this.runOut(run),
           steps: store.listSteps(run.caseId, runId).map((x) => this.stepOut(x)),
@@ -500,6 +521,7 @@ export class Backend {
           plan: st?.plan ?? [],
           findings: store.listFindings(run.caseId).map((f) => this.findingOut(f)),
           done: run.endedNs !== undefined,
+          elsewhere: run.endedNs === undefined && st === undefined && run.owner !== currentOwner() && ownerAlive(run.owner),
         };
       },
       'exec.run': async ({ caseId, hostId, argv, timeoutMs, kind }) => {

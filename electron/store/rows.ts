@@ -38,6 +38,8 @@ export interface RunRow {
   readonly headless: boolean;
   readonly startedNs: bigint;
   readonly endedNs?: bigint | undefined;
+  /** The process that created it (electron/store/owner.ts). */
+  readonly owner?: string | undefined;
 }
 
 export type StepStatus =
@@ -212,6 +214,7 @@ export function runRow(r: Raw): RunRow {
     headless: Number(r.headless) === 1,
     startedNs: BigInt(r.started_ns as bigint),
     endedNs: big(r.ended_ns),
+    owner: opt<string>(r.owner),
   };
 }
 export function stepRow(r: Raw): StepRow {

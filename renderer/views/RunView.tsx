@@ -63,13 +63,19 @@ export function RunView({ runId }: { runId: number }): ReactNode {
           Run #{s.run.id}: {visible(s.run.playbookId)} <span className={`badge status-${s.run.status}`}>{visible(s.run.status)}</span>
         </h2>
         {!s.done && <progress className="inline" />}
-        {!s.done && (
+        {!s.done && !s.elsewhere && (
           <button disabled={cancel.pending} onClick={() => void cancel.run(() => api.call('runs.cancel', { runId }))} data-testid="cancel-run">
             Cancel run
           </button>
         )}
       </div>
       {cancel.error && <p className="error">{cancel.error}</p>}
+      {s.elsewhere && (
+        <p className="muted" data-testid="run-elsewhere">
+          This run is in progress in another Casefile process (for example <code>casefile run</code> in a terminal): its steps
+          and output appear here as they are stored; it can be cancelled only there.
+        </p>
+      )}
       {s.run.status === 'interrupted' && (
         <p className="warn" data-testid="run-interrupted">
           Casefile stopped while this run was in progress; it was ended when Casefile next started. Steps marked interrupted

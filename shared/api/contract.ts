@@ -278,6 +278,8 @@ export const API = {
       plan: z.array(PlannedStep),
       findings: z.array(Finding),
       done: z.boolean(),
+      /** In progress in another Casefile process (a CLI run sharing the data directory): followed here, cancelled there. */
+      elsewhere: z.boolean().optional(),
     }),
   ),
   'exec.run': m(z.object({ caseId: Id, hostId: Id, argv: z.array(z.string().max(10_000)).min(1).max(200), timeoutMs: z.number().int().min(100).max(24 * 3600_000).optional(), kind: z.string().optional() }), z.object({ stepId: Id })),

@@ -68,6 +68,10 @@ describe('Casefile killed in the middle of a run', () => {
       };
       await waitFor('the streamed line to be stored', () => changeOut().toString() === 'started\n', 3000);
 
+      // The app shows it as running in another process: followed here, no Cancel offered.
+      const liveState = (await backend.call('runs.state', { runId })) as { done: boolean; elsewhere?: boolean };
+      expect(liveState).toMatchObject({ done: false, elsewhere: true });
+
       // 2. The kill, mid-step.
       const killedAt = Date.now();
       await child.kill();
@@ -111,6 +115,34 @@ describe('Casefile killed in the middle of a run', () => {
       // 5. Nothing more to do at the start after that.
       expect(await backend.recoverInterrupted()).toEqual({ reingested: [], failed: [], interruptedRuns: [], interruptedSteps: [] });
     } finally {
+      await backend.dispose();
+      db.close();
+    }
+  }, 90_000);
+
+  it('a run killed while the app is open ends interrupted as soon as the app looks at it, its output parsed', async () => {
+    const dbFile = path.join(dir, 'open.db');
+    const db = openDb(dbFile);
+    const backend = new Backend({ db, dbFile });
+    try {
+      // The app is up (its startup recovery found nothing) when a CLI run starts on the same data directory.
+      expect((await backend.recoverInterrupted()).interruptedRuns).toEqual([]);
+      child = await startRunChild({ dbFile, home: lab.home, playbookDir: probe.playbookDir, alias: 'web-k' });
+      const runId = child.runId;
+      expect(await backend.call('runs.state', { runId })).toMatchObject({ done: false, elsewhere: true });
+      const caseId = backend.store.findCase('killed-run')!.id;
+      const stdoutOf = () => backend.store.listArtifacts(caseId).find((a) => a.name === 'change.stdout');
+      await waitFor('the streamed line to be stored', () => stdoutOf() !== undefined && backend.store.readArtifact(stdoutOf()!.id).toString() === 'started\n', 3000);
+      await child.kill();
+
+      const state = (await backend.call('runs.state', { runId })) as { done: boolean; elsewhere?: boolean; run: { status: string }; steps: { stepKey: string; status: string }[] };
+      expect(state).toMatchObject({ done: true, elsewhere: false, run: { status: 'interrupted' } });
+      expect(state.steps.map((x) => [x.stepKey, x.status])).toEqual([['first', 'ok'], ['change', 'interrupted']]);
+      // Its pending output is parsed in the background (the same recovery as at startup).
+      await waitFor('change.stdout to be parsed', () => stdoutOf()!.parseStatus !== 'pending', 10_000);
+      expect(backend.store.listFindings(caseId).filter((f) => f.rule === 'collector.interrupted').map((f) => f.severity).sort()).toEqual(['high', 'medium']);
+    } finally {
+      await child?.kill();
       await backend.dispose();
       db.close();
     }
