@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { API, type EventName, type EventPayload, type Method, type Output, type ParsedInput } from '../../shared/api/contract';
+import { API, type EventName, type EventPayload, type Method, type Output, type ParsedInput, type PlannedStep } from '../../shared/api/contract';
 import { Store, type AnnotationRow, type ArtifactRow, type EventRow, type FindingRow, type HostRow, type RunRow, type StepRow } from '../store/store';
 import type { Db } from '../store/db';
 import { jsonOr } from '../store/rows';
@@ -14,7 +14,9 @@ import { packetAt, exportPcapSlice } from './packets';
 import { searchCases, exportBundleBase64, importBundleBase64, saveSearch, listSearches, deleteSearch, rpcChart, mountstatsChart } from './library';
 import { readLines, timelineRange, timelineBuckets, relatedEvents, searchCase } from './queries';
 import { analyzeCase } from '../findings/analyze';
-import { PlaybookRegistry } from '../runner/registry';
+import { planOf, PlaybookRegistry } from '../runner/registry';
+import { loadPlaybook } from '../../shared/playbook/load';
+import type { Playbook } from '../../shared/playbook/schema';
 import { Runner, type RunnerOptions } from '../runner/runner';
 import { HostKeyPrompter, type HostKeyQuestion } from '../runner/hostkeys';
 import { SecretPrompter, type SecretVault } from '../runner/secrets';
@@ -369,6 +371,35 @@ export class Backend {
   }
 
   /**
+   * The plan of a run this process is not running (a past run, one of another process, one from a bundle), from
+   * the playbook YAML the run stored, so the run view still lists every step with why it ran, with the commands
+   * as they were actually run where a step did run. Runs stored before the YAML was kept fall back to the file on
+   * disk if it is unchanged (same sha256); otherwise, empty.
+   */
+  private pastPlan(run: RunRow): PlannedStep[] {
+    let playbook: Playbook | undefined;
+    if (run.playbookYaml !== undefined) {
+      const r = loadPlaybook(run.playbookYaml, `run ${run.id}`, {});
+      if (r.ok) playbook = r.playbook;
+    } else {
+      try {
+        const lp = this.playbooks.load(run.playbookId);
+        if (lp.sha256 === run.playbookSha256) playbook = lp.playbook;
+      } catch {
+        // no such playbook any more
+      }
+    }
+    if (!playbook) return [];
+    const hosts = run.hostIds.map((id) => this.store.getHost(id)?.name ?? `host ${id}`);
+    const params = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+    const steps = this.store.listSteps(run.caseId, run.id);
+    return planOf(playbook, params, hosts).map((p) => {
+      const ran = [...new Set(steps.filter((x) => x.stepKey === p.stepKey).map((x) => x.display))];
+      return ran.length ? { ...p, display: ran.join('\n'), error: undefined } : p;
+    });
+  }
+
+  /**
    * Runs and steps a previous process left 'running' when it was killed: without this the run view polled them
    * for ever, with a Cancel button that could no longer cancel anything. Steps still running (or waiting to
    * start) become 'interrupted' with what is known, their output up to then kept; the run ends 'interrupted'.
@@ -518,7 +549,7 @@ export class Backend {
           run: this.runOut(run),
           steps: store.listSteps(run.caseId, runId).map((x) => this.stepOut(x)),
           awaiting: st?.awaiting ?? [],
-          plan: st?.plan ?? [],
+          plan: st?.plan ?? this.pastPlan(run),
           findings: store.listFindings(run.caseId).map((f) => this.findingOut(f)),
           done: run.endedNs !== undefined,
           elsewhere: run.endedNs === undefined && st === undefined && run.owner !== currentOwner() && ownerAlive(run.owner),

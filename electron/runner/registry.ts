@@ -77,33 +77,37 @@ export class PlaybookRegistry {
 
   /** The plan shown before a run: each step's reasoning and exact command with the given parameters. */
   plan(id: string, params: Record<string, string>, hostNames: readonly string[] = ['host']): PlannedStep[] {
-    const { playbook } = this.load(id);
-    let bindingError: string | undefined;
-    let bindings = {};
-    try {
-      bindings = bindParams(playbook, params, hostNames.map((name) => ({ name })));
-    } catch (e) {
-      bindingError = e instanceof RunInputError ? e.problems.join('; ') : (e as Error).message;
-    }
-    return playbook.steps.map((s) => {
-      const r = tryRenderStep(s, bindings, { caseHosts: hostNames });
-      return {
-        stepKey: s.id,
-        title: s.title,
-        why: s.why,
-        display: r.ok ? r.rendered.display : '(shown when its inputs are known)',
-        intrusive: s.intrusive,
-        timeoutMs: parseDurationMs(s.timeout) ?? 30_000,
-        captures: s.captures,
-        on: s.on,
-        rulesIn: (s.rules_in ?? []).map((x) => x.text),
-        rulesOut: (s.rules_out ?? []).map((x) => x.text),
-        requires: s.requires.map((q) => ({ command: q.command, package: q.package })),
-        hasRestore: s.restore !== undefined,
-        ...(r.ok ? {} : { error: bindingError ?? r.error }),
-      };
-    });
+    return planOf(this.load(id).playbook, params, hostNames);
   }
+}
+
+/** The plan of a playbook with these parameters and hosts (also for a past run, from the YAML it stored). */
+export function planOf(playbook: Playbook, params: Record<string, string>, hostNames: readonly string[] = ['host']): PlannedStep[] {
+  let bindingError: string | undefined;
+  let bindings = {};
+  try {
+    bindings = bindParams(playbook, params, hostNames.map((name) => ({ name })));
+  } catch (e) {
+    bindingError = e instanceof RunInputError ? e.problems.join('; ') : (e as Error).message;
+  }
+  return playbook.steps.map((s) => {
+    const r = tryRenderStep(s, bindings, { caseHosts: hostNames });
+    return {
+      stepKey: s.id,
+      title: s.title,
+      why: s.why,
+      display: r.ok ? r.rendered.display : '(shown when its inputs are known)',
+      intrusive: s.intrusive,
+      timeoutMs: parseDurationMs(s.timeout) ?? 30_000,
+      captures: s.captures,
+      on: s.on,
+      rulesIn: (s.rules_in ?? []).map((x) => x.text),
+      rulesOut: (s.rules_out ?? []).map((x) => x.text),
+      requires: s.requires.map((q) => ({ command: q.command, package: q.package })),
+      hasRestore: s.restore !== undefined,
+      ...(r.ok ? {} : { error: bindingError ?? r.error }),
+    };
+  });
 }
 
 export { createRun };

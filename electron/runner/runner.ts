@@ -110,7 +110,7 @@ export class Runner {
       if (e instanceof RunInputError) throw new Error(`cannot start ${a.playbookId}: ${e.problems.join('; ')}`);
       throw e;
     }
-    const row = store.createRun({ caseId: a.caseId, playbookId: a.playbookId, playbookSha256: lp.sha256, params: a.params, hostIds: a.hostIds, headless: a.headless });
+    const row = store.createRun({ caseId: a.caseId, playbookId: a.playbookId, playbookSha256: lp.sha256, playbookYaml: lp.yaml, params: a.params, hostIds: a.hostIds, headless: a.headless });
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => (resolveFinished = r));
     const run: ActiveRun = { runId: row.id, caseId: a.caseId, hosts: new Map(hosts.map((h) => [h.name, h])), state, inFlight: new Map(), wake: () => {}, finished, edits: new Map() };

@@ -40,6 +40,8 @@ export interface RunRow {
   readonly endedNs?: bigint | undefined;
   /** The process that created it (electron/store/owner.ts). */
   readonly owner?: string | undefined;
+  /** The playbook exactly as the run used it (runs before schema 6 have none). */
+  readonly playbookYaml?: string | undefined;
 }
 
 export type StepStatus =
@@ -215,6 +217,7 @@ export function runRow(r: Raw): RunRow {
     startedNs: BigInt(r.started_ns as bigint),
     endedNs: big(r.ended_ns),
     owner: opt<string>(r.owner),
+    playbookYaml: opt<string>(r.playbook_yaml),
   };
 }
 export function stepRow(r: Raw): StepRow {

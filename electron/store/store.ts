@@ -166,10 +166,10 @@ export class Store {
   }
 
   // ---- runs and steps ------------------------------------------------------------------------
-  createRun(r: { caseId: number; playbookId: string; playbookSha256?: string; params: Record<string, unknown>; hostIds: readonly number[]; headless: boolean }): RunRow {
+  createRun(r: { caseId: number; playbookId: string; playbookSha256?: string; playbookYaml?: string; params: Record<string, unknown>; hostIds: readonly number[]; headless: boolean }): RunRow {
     const res = this.db
-      .prepare('INSERT INTO runs (case_id, playbook_id, playbook_sha256, params_json, host_ids_json, status, headless, started_ns, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(r.caseId, r.playbookId, r.playbookSha256 ?? null, JSON.stringify(r.params), JSON.stringify(r.hostIds), 'running', r.headless ? 1 : 0, now(), currentOwner());
+      .prepare('INSERT INTO runs (case_id, playbook_id, playbook_sha256, playbook_yaml, params_json, host_ids_json, status, headless, started_ns, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(r.caseId, r.playbookId, r.playbookSha256 ?? null, r.playbookYaml ?? null, JSON.stringify(r.params), JSON.stringify(r.hostIds), 'running', r.headless ? 1 : 0, now(), currentOwner());
     return this.getRun(Number(res.lastInsertRowid))!;
   }
 

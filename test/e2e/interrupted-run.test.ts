@@ -2,7 +2,8 @@
  * What a user sees after Casefile was killed mid-run, in Debian Chromium through the browser mode: a playbook run
  * (the app's backend in a child, against a real sshd) is SIGKILLed while an intrusive step runs; `casefile serve`
  * then starts on the same data directory, as the app would next time. The run view shows the run ended
- * `interrupted` (no spinner, no Cancel button), says why, shows the step cut short with the recovery's reason and
+ * `interrupted` (no spinner, no Cancel button), says why, lists the plan from the playbook the run stored, shows
+ * the step cut short with the recovery's reason and
  * the command that undoes it, keeps the line the step had streamed as evidence, and its findings name the host
  * left changed with that command.
  */
@@ -66,6 +67,12 @@ describe('a run cut short by a crash, in the browser', () => {
       await expect.poll(() => view.getAttribute('data-done')).toBe('true');
       expect(await page.getByTestId('cancel-run').count()).toBe(0);
       expect(await page.getByTestId('run-interrupted').textContent()).toMatch(/Casefile stopped while this run was in progress/);
+      // The plan comes from the playbook the run stored (this server's playbook folder does not have it), with
+      // each step's status per host; the step never reached has none.
+      expect(await page.getByTestId('step-status-first').textContent()).toBe('web-k: ok');
+      expect(await page.getByTestId('step-status-change').textContent()).toBe('web-k: interrupted');
+      expect(await page.getByTestId('step-status-after').count()).toBe(0);
+      expect(await page.locator('body').textContent()).toContain('Turns something on that only the restore turns off.');
       // Steps as run: the finished one as it was, the one cut short marked so.
       const ok = page.locator('.step[data-status="ok"]');
       expect(await ok.count()).toBe(1);

@@ -31,7 +31,10 @@ beforeAll(() => {
   caseId = store.createCase('live-run').id;
   const h = store.upsertHost(caseId, { name: 'nfs-client' });
   // A run still in progress in this process: owner set on the run, the step and the artifact.
-  runId = store.createRun({ caseId, playbookId: 'stuck-process', params: {}, hostIds: [h.id], headless: true }).id;
+  // The YAML as the run used it: a local edit of the shipped playbook (another first-step title), so a plan read
+  // from the stored YAML is told apart from one read from the file on disk.
+  const yaml = readFileSync(path.resolve(__dirname, '..', '..', 'playbooks', 'stuck-process.yaml'), 'utf8').replace(/^(  - id: \S+\n    title: ).*$/m, '$1Edited first step');
+  runId = store.createRun({ caseId, playbookId: 'stuck-process', playbookYaml: yaml, params: {}, hostIds: [h.id], headless: true }).id;
   const step = store.createStep({ runId, caseId, hostId: h.id, stepKey: 'strace', title: 'strace', intrusive: true, command: 'strace -p 1', restore: 'kill -0 1' });
   const a = store.putArtifact({ caseId, hostId: h.id, stepId: step.id, name: 'dmesg.txt', kind: 'auto', source: 'ssh' }, readFileSync(path.join(fx, 'kmsg', 'dmesg.txt')));
   ingestArtifact(store, a);
@@ -57,12 +60,25 @@ describe('bundles and owners', () => {
     expect(db.prepare('SELECT count(*) FROM runs WHERE owner IS NOT NULL').pluck().get()).toBe(1);
   });
 
+  it('a run opened from a bundle shows its plan from the playbook it stored, not from the file on disk', async () => {
+    const f = path.join(dir, 'plan.casefile');
+    exportBundle(backend.store, caseId, f);
+    const r = importBundle(backend.store, f, 'with-plan');
+    const run = backend.store.listRuns(r.caseId)[0]!;
+    const state = (await backend.call('runs.state', { runId: run.id })) as { plan: { stepKey: string; title: string; why: string; display: string }[] };
+    expect(state.plan.length).toBeGreaterThan(5);
+    expect(state.plan[0]!.title).toBe('Edited first step');
+    expect(state.plan.every((p) => p.why.length > 20)).toBe(true);
+    // Where a step ran, its command as run.
+    expect(state.plan.find((p) => p.stepKey === 'strace')?.display).toBe('strace -p 1');
+  });
+
   it('imports a bundle written before owners and restores were recorded (schema 5)', async () => {
     const f = path.join(dir, 'v5.casefile');
     exportBundle(backend.store, caseId, f);
     const b = new Database(f);
     const prev = MIGRATIONS.at(-2)!.version;
-    b.exec('ALTER TABLE runs DROP COLUMN owner; ALTER TABLE steps DROP COLUMN owner; ALTER TABLE steps DROP COLUMN restore; ALTER TABLE artifacts DROP COLUMN owner;');
+    b.exec('ALTER TABLE runs DROP COLUMN owner; ALTER TABLE runs DROP COLUMN playbook_yaml; ALTER TABLE steps DROP COLUMN owner; ALTER TABLE steps DROP COLUMN restore; ALTER TABLE artifacts DROP COLUMN owner;');
     b.pragma(`user_version = ${prev}`);
     b.prepare("UPDATE bundle_info SET value = ? WHERE key = 'schema'").run(String(prev));
     b.close();
