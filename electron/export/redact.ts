@@ -71,7 +71,8 @@ export class Redactor {
     }
     const cols: Record<string, string[]> = {
       hosts: ['name', 'destination', 'hostname', 'user', 'jump_chain', 'host_key_fp'],
-      steps: ['command', 'display', 'title', 'error', 'stuck_json'],
+      runs: ['params_json', 'playbook_yaml'],
+      steps: ['command', 'display', 'title', 'error', 'stuck_json', 'restore'],
       artifacts: ['name', 'argv_json', 'parse_warnings'],
       events: ['text', 'data_json', 'ts_raw'],
       findings: ['title', 'explanation', 'evidence_json', 'next'],

@@ -32,6 +32,9 @@ const input: Record<Label, string> = { small: '', big: '' };
 const expected: Record<Label, number> = { small: 0, big: 0 };
 const started: number[] = [];
 
+/** How long the big file's import took here (reference run): kills meant to land inside its ingest are timed by it. */
+let bigImportMs = 1000;
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'casefile-fault-crash-'));
   input.small = path.join(dir, 'small.log');
@@ -43,7 +46,9 @@ beforeAll(async () => {
   try {
     const c = backend.store.createCase('ref');
     for (const l of ['small', 'big'] as const) {
+      const t0 = performance.now();
       const a = await backend.importArtifact(c.id, l, readFileSync(input[l]));
+      if (l === 'big') bigImportMs = performance.now() - t0;
       expect(a.parseStatus).toBe('parsed');
       expected[l] = a.eventCount;
     }
@@ -197,7 +202,9 @@ describe('backend killed with SIGKILL during a large ingest, 20 trials', () => {
     let trials = 0;
     for (let i = 0; i < TRIALS; i++) {
       const plans: Plan[] = [
-        { label: 'big', on: 'ingest 0', delayMs: 50 + Math.floor(r() * 900) }, // inside the worker's ingest transaction
+        // Inside the worker's ingest transaction: within the first 60% of an import's duration on this machine
+        // under this load (a fixed 50–950 ms let a fast run finish first, so too few kills landed inside).
+        { label: 'big', on: 'ingest 0', delayMs: 20 + Math.floor(r() * Math.max(100, bigImportMs * 0.6)) },
         { label: 'big', on: 'store 0', delayMs: Math.floor(r() * 40) }, // while the bytes are being stored
         { label: 'small', on: 'ready', delayMs: 50 + Math.floor(r() * 1200) }, // anywhere among several inline imports
         { label: 'small', on: 'ready', delayMs: 50 + Math.floor(r() * 1200) },

@@ -73,6 +73,35 @@ describe('bundles and owners', () => {
     expect(state.plan.find((p) => p.stepKey === 'strace')?.display).toBe('strace -p 1');
   });
 
+  it('a redacted bundle names the host nowhere: not in run parameters, the stored playbook or restore commands', () => {
+    const store = backend.store;
+    const c = store.createCase('to-redact');
+    const h = store.upsertHost(c.id, { name: 'filer-prod-7' });
+    const run = store.createRun({ caseId: c.id, playbookId: 'nlm-lock-recovery', playbookYaml: 'id: nlm-lock-recovery\n# server filer-prod-7\n', params: { server: 'filer-prod-7', path: '/export/filer-prod-7' }, hostIds: [h.id], headless: true });
+    store.createStep({ runId: run.id, caseId: c.id, hostId: h.id, stepKey: 'debug', title: 'rpcdebug on filer-prod-7', intrusive: true, command: 'rpcdebug -m nlm -s all', restore: 'ssh filer-prod-7 rpcdebug -m nlm -c all' });
+    const f = path.join(dir, 'redacted.casefile');
+    exportBundle(store, c.id, f, { redact: true });
+    const b = new Database(f, { readonly: true });
+    try {
+      const leaks: string[] = [];
+      for (const t of b.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'").pluck().all() as string[]) {
+        const cols = (b.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((x) => x.name);
+        for (const row of b.prepare(`SELECT * FROM ${t}`).all() as Record<string, unknown>[]) {
+          for (const col of cols) {
+            const v = row[col];
+            const text = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : '';
+            if (text.includes('filer-prod-7')) leaks.push(`${t}.${col}`);
+          }
+        }
+      }
+      expect(leaks).toEqual([]);
+      // Still readable JSON after redaction.
+      expect(Object.keys(JSON.parse(b.prepare('SELECT params_json FROM runs').pluck().get() as string) as object)).toEqual(['server', 'path']);
+    } finally {
+      b.close();
+    }
+  });
+
   it('imports a bundle written before owners and restores were recorded (schema 5)', async () => {
     const f = path.join(dir, 'v5.casefile');
     exportBundle(backend.store, caseId, f);
