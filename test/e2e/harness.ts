@@ -225,6 +225,35 @@ export async function openApp(browser: Browser, server: CasefileServer, hash = '
   return { context, page, errors, offHostRequests };
 }
 
+const SANDBOX_NOTE = "console: Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed and the 'allow-scripts' permission is not set.";
+
+/**
+ * The page's errors, plus anything active found in the app's sandboxed report frame, less Chromium's note that it
+ * blocked a script there. Whenever the page shows the HTML report, its HTML is parsed with DOMParser (which runs
+ * nothing) and must hold nothing that could run: no script, iframe, object, embed, base or form element, no meta
+ * refresh, no on* attribute, no javascript: in any attribute. With that shown, the blocked script Chromium notes
+ * (some of the time) is not the report's, and the note is dropped; anything found is reported instead.
+ */
+export async function pageErrors(page: Page, errors: readonly string[]): Promise<string[]> {
+  const frame = page.getByTestId('report-html');
+  if ((await frame.count()) !== 1) return [...errors];
+  if ((await frame.getAttribute('sandbox')) !== '') return [...errors, 'report frame is not sandboxed'];
+  const html = (await frame.getAttribute('srcdoc')) ?? '';
+  const active = await page.evaluate((h) => {
+    const doc = new DOMParser().parseFromString(h, 'text/html');
+    const found: string[] = [];
+    for (const el of Array.from(doc.querySelectorAll('*'))) {
+      const tag = el.tagName.toLowerCase();
+      if (['script', 'iframe', 'frame', 'object', 'embed', 'base', 'form', 'applet'].includes(tag)) found.push(`${tag} element`);
+      if (tag === 'meta' && /refresh/i.test(el.getAttribute('http-equiv') ?? '')) found.push('meta refresh');
+      for (const a of Array.from(el.attributes)) if (/^on/i.test(a.name) || /javascript:/i.test(a.value)) found.push(`${tag} ${a.name}`);
+    }
+    return found;
+  }, html);
+  if (html.length === 0) return [...errors, 'report frame is empty'];
+  return [...errors.filter((e) => e !== SANDBOX_NOTE), ...active.map((x) => `report frame holds ${x}`)];
+}
+
 export async function pwned(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned !== false);
 }

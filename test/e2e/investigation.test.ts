@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Event } from '../../shared/api/contract';
-import { ensureRendererBuilt, launchChromium, openApp, pwned, ROOT, startCasefile, type CasefileServer } from './harness';
+import { ensureRendererBuilt, launchChromium, openApp, pageErrors, pwned, ROOT, startCasefile, type CasefileServer } from './harness';
 
 const FIX = path.join(ROOT, 'test', 'fixtures');
 let server: CasefileServer;
@@ -305,7 +305,7 @@ describe('investigation surface in the browser', () => {
 
       expect(await pwned(page)).toBe(false);
       expect(offHostRequests).toEqual([]);
-      expect(errors).toEqual([]);
+      expect(await pageErrors(page, errors)).toEqual([]);
     } finally {
       await context.close();
     }

@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { clip, visible } from '../../renderer/util/text';
-import { ensureRendererBuilt, launchChromium, openApp, pwned, ROOT, startCasefile, type CasefileServer } from './harness';
+import { ensureRendererBuilt, launchChromium, openApp, pageErrors, pwned, ROOT, startCasefile, type CasefileServer } from './harness';
 
 const CORPUS = readFileSync(path.join(ROOT, 'test', 'fixtures', 'hostile', 'xss-corpus.txt'), 'utf8').split('\n').filter(Boolean);
 
@@ -284,7 +284,7 @@ describe('XSS corpus through the browser UI', () => {
 
       expect(await pwned(page)).toBe(false);
       expect(offHostRequests).toEqual([]);
-      expect(errors).toEqual([]);
+      expect(await pageErrors(page, errors)).toEqual([]);
     } finally {
       await context.close();
     }
